@@ -1,0 +1,189 @@
+"""SQLAlchemy 2.x typed tables. The domain never imports this module."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on SQLite (which stores no zone) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; use UTC-aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class OrgUnitRow(Base):
+    __tablename__ = "org_units"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    township_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    polygon: Mapped[list[Any]] = mapped_column(JSON, default=list)  # rings of [long, lat]
+    center_long: Mapped[float] = mapped_column(Float, default=0.0)
+    center_lat: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class DepartmentRow(Base):
+    __tablename__ = "departments"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+
+
+class GridWorkerRow(Base):
+    __tablename__ = "grid_workers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(60))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    township_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CameraRow(Base):
+    __tablename__ = "cameras"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    lat: Mapped[float] = mapped_column(Float)
+    long: Mapped[float] = mapped_column(Float)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    township_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    source: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="unknown")
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20), index=True)
+    service_code: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str | None] = mapped_column(String(40), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(String(400), default="")
+    lat: Mapped[float] = mapped_column(Float)
+    long: Mapped[float] = mapped_column(Float)
+    township_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    community_id: Mapped[int | None] = mapped_column(Integer)
+    grid_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    level: Mapped[str] = mapped_column(String(20), default="township")
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    state_before_suspend: Mapped[str | None] = mapped_column(String(20))
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    light: Mapped[str] = mapped_column(String(10), default="green", index=True)
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    department: Mapped[str | None] = mapped_column(String(40))
+    worker_id: Mapped[int | None] = mapped_column(Integer)
+    sla_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sla_budget_s: Mapped[float | None] = mapped_column(Float)
+    sla_paused_total_s: Mapped[float] = mapped_column(Float, default=0.0)
+    sla_paused_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Denormalised from the clock at the last change, so queues and the worker can use indexes.
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    pending_extension_hours: Mapped[float | None] = mapped_column(Float)
+    master_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    result: Mapped[str | None] = mapped_column(Text)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    media_url: Mapped[str] = mapped_column(String(1000), default="")
+    # Personal data: stored for the callback, never returned by the public API.
+    reporter_first_name: Mapped[str] = mapped_column(String(100), default="")
+    reporter_last_name: Mapped[str] = mapped_column(String(100), default="")
+    reporter_email: Mapped[str] = mapped_column(String(200), default="")
+    reporter_phone: Mapped[str] = mapped_column(String(40), default="")
+    reporter_device_id: Mapped[str] = mapped_column(String(200), default="")
+    submitted_by: Mapped[str] = mapped_column(String(80), default="")  # api key name or page
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+Index("ix_cases_open_light", CaseRow.state, CaseRow.light)
+
+
+class EventRow(Base):
+    """The event log: one row per domain event, `seq` gap-free in commit order."""
+
+    __tablename__ = "events"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(60))
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    township_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor: Mapped[str | None] = mapped_column(String(80))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EventCounterRow(Base):
+    """A single row holding the last `seq`; its row lock orders committing writers."""
+
+    __tablename__ = "event_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class IdempotencyRow(Base):
+    """The first answer to a submission, kept so that a retry gets it again."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(80))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

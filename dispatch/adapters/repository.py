@@ -1,0 +1,137 @@
+"""Repositories: map domain cases to rows and back; remember what they handed out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dispatch.adapters.orm import CaseRow
+from dispatch.domain.lifecycle import Case, CaseState
+from dispatch.domain.org import Level
+from dispatch.domain.sla import Light, SlaClock, Urgency
+
+
+class CaseNotFound(LookupError):
+    def __init__(self, case_id: int) -> None:
+        super().__init__(f"case {case_id} does not exist")
+        self.case_id = case_id
+
+
+def to_domain(row: CaseRow) -> Case:
+    sla = None
+    if row.sla_started_at is not None and row.sla_budget_s is not None:
+        sla = SlaClock(
+            started_at=row.sla_started_at,
+            budget=timedelta(seconds=row.sla_budget_s),
+            paused_total=timedelta(seconds=row.sla_paused_total_s or 0.0),
+            paused_since=row.sla_paused_since,
+        )
+    return Case(
+        id=row.id,
+        channel=row.channel,
+        service_code=row.service_code,
+        description=row.description,
+        lat=row.lat,
+        long=row.long,
+        reported_at=row.reported_at,
+        state=CaseState(row.state),
+        township_id=row.township_id,
+        grid_id=row.grid_id,
+        level=Level(row.level),
+        category=row.category,
+        urgency=Urgency(row.urgency) if row.urgency else None,
+        sla=sla,
+        light=Light(row.light),
+        unit_id=row.unit_id,
+        department=row.department,
+        worker_id=row.worker_id,
+        state_before_suspend=(
+            CaseState(row.state_before_suspend) if row.state_before_suspend else None
+        ),
+        pending_extension_hours=row.pending_extension_hours,
+        master_id=row.master_id,
+        rating=row.rating,
+        result=row.result,
+        on_time=row.on_time,
+        closed_at=row.closed_at,
+        updated_at=row.updated_at,
+        reopen_count=row.reopen_count,
+    )
+
+
+def write_row(row: CaseRow, case: Case, now: datetime) -> None:
+    """Copy the aggregate's state onto its row (including the denormalised deadline)."""
+    row.state = case.state.value
+    row.township_id = case.township_id
+    row.grid_id = case.grid_id
+    row.level = case.level.value
+    row.category = case.category
+    row.urgency = case.urgency.value if case.urgency else None
+    row.light = case.light.value
+    row.unit_id, row.department, row.worker_id = case.unit_id, case.department, case.worker_id
+    row.state_before_suspend = (
+        case.state_before_suspend.value if case.state_before_suspend else None
+    )
+    row.pending_extension_hours = case.pending_extension_hours
+    row.master_id = case.master_id
+    row.rating = case.rating
+    row.result = case.result
+    row.on_time = case.on_time
+    row.closed_at = case.closed_at
+    row.updated_at = case.updated_at or now
+    row.reopen_count = case.reopen_count
+    if case.sla is None:
+        row.sla_started_at = row.sla_budget_s = row.sla_paused_since = row.deadline = None
+        row.sla_paused_total_s = 0.0
+    else:
+        row.sla_started_at = case.sla.started_at
+        row.sla_budget_s = case.sla.budget.total_seconds()
+        row.sla_paused_total_s = case.sla.paused_total.total_seconds()
+        row.sla_paused_since = case.sla.paused_since
+        row.deadline = None if case.sla.paused else case.sla.deadline(now)
+
+
+class CaseRepository:
+    """Loads cases for change; `seen` holds every aggregate handed out in this unit of work."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seen: dict[int, tuple[Case, CaseRow]] = {}
+
+    def add(self, row: CaseRow) -> CaseRow:
+        self.session.add(row)
+        self.session.flush()  # assigns the id the aggregate needs for its events
+        return row
+
+    def track(self, case: Case, row: CaseRow) -> Case:
+        self.seen[case.id] = (case, row)
+        return case
+
+    def get(self, case_id: int) -> Case:
+        if case_id in self.seen:
+            return self.seen[case_id][0]
+        row = self.session.get(CaseRow, case_id, with_for_update=True)
+        if row is None:
+            raise CaseNotFound(case_id)
+        return self.track(to_domain(row), row)
+
+    def row(self, case_id: int) -> CaseRow:
+        self.get(case_id)
+        return self.seen[case_id][1]
+
+    def due_for_tick(self, now: datetime, limit: int = 500) -> list[Case]:
+        """In-progress cases whose light may change by `now` (deadline index, then the clock)."""
+        rows = self.session.scalars(
+            select(CaseRow)
+            .where(CaseRow.deadline.is_not(None), CaseRow.light != Light.RED.value)
+            .order_by(CaseRow.deadline)
+            .limit(limit)
+        ).all()
+        out = []
+        for row in rows:
+            case = to_domain(row)
+            if case.current_light(now) != case.light:
+                out.append(self.track(case, row))
+        return out

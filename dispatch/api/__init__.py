@@ -1,0 +1,41 @@
+"""HTTP: the internal JSON API under /api, Open311 GeoReport v2 under /open311/v2, /healthz."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+if TYPE_CHECKING:
+    from dispatch.bootstrap import App
+
+
+def the_app() -> App:
+    """The wired application behind the current request."""
+    app: App = current_app.extensions["commandhall"]
+    return app
+
+
+def register_api(flask: Flask) -> None:
+    from dispatch.api.open311 import open311
+    from dispatch.api.rest import api
+
+    flask.register_blueprint(api)
+    flask.register_blueprint(open311)
+    flask.add_url_rule("/healthz", "healthz", healthz)
+
+
+def healthz() -> ResponseReturnValue:
+    app = the_app()
+    checks: dict[str, Any] = {}
+    try:
+        app.core.db.ping()
+        checks["database"] = {"ok": True, "dialect": app.core.db.dialect}
+    except Exception as exc:
+        checks["database"] = {"ok": False, "error": str(exc)}
+    checks["bus"] = app.bus.health()
+    checks["fanout"] = app.fanout.health() if app._started else {"ok": True, "started": False}
+    checks["media"] = {"ok": True, "kind": "embedded", "note": "no media process yet"}
+    ok = all(bool(c.get("ok")) for c in checks.values())
+    return jsonify({"ok": ok, **checks}), 200 if ok else 503

@@ -1,0 +1,150 @@
+"""The composition root: configuration in, wired application out. No I/O at import time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from dispatch.adapters.clock import Clock, SystemClock
+from dispatch.adapters.db import Database
+from dispatch.config import Settings
+from dispatch.domain.routing import GridIndex
+from dispatch.service.core import Core
+from dispatch.service.directory import Directory
+from dispatch.service.unit_of_work import StoredEvent
+from realtime.bus import Bus, MemoryBus, RedisBus
+from realtime.fanout import Fanout
+from realtime.socket import NAMESPACE, LiveNamespace
+
+log = logging.getLogger(__name__)
+
+
+class BusPublisher:
+    """After a commit, ring the doorbell with the new head of the log."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+
+    def published(self, events: Sequence[StoredEvent]) -> None:
+        if events:
+            self.bus.ring(events[-1].seq)
+
+
+def make_bus(settings: Settings) -> Bus:
+    return RedisBus(settings.redis_url) if settings.redis_url else MemoryBus()
+
+
+def build_core(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Core:
+    db = Database(settings.effective_database_url)
+    if migrate:
+        db.migrate()
+    names = Directory.load(db)
+    return Core(
+        db=db,
+        clock=clock or SystemClock(),
+        grids=GridIndex(names.units.values()),
+        publisher=BusPublisher(make_bus(settings)),
+    )
+
+
+@dataclass
+class App:
+    settings: Settings
+    core: Core
+    names: Directory
+    bus: Bus
+    flask: Flask
+    socketio: SocketIO
+    fanout: Fanout
+    background: list[Any] = field(default_factory=list)
+    _started: bool = False
+
+    def start(self) -> None:
+        """Start the threads that keep screens live (idempotent)."""
+        if self._started:
+            return
+        self._started = True
+        self.bus.listen(self.fanout.ring)
+        self.bus.start()
+        self.fanout.start()
+        for task in self.background:
+            task.start()
+
+    def stop(self) -> None:
+        for task in self.background:
+            task.stop()
+        self.fanout.stop()
+        self.bus.stop()
+
+    def reload_directory(self) -> None:
+        """Re-read units, workers and departments (after seeding or an import)."""
+        fresh = Directory.load(self.core.db)
+        self.names.units, self.names.workers = fresh.units, fresh.workers
+        self.names.departments = fresh.departments
+        self.core.grids = GridIndex(fresh.units.values())
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    with_dashboard: bool = True,
+) -> App:
+    from dispatch.api import register_api
+
+    core = build_core(settings, clock=clock, migrate=migrate)
+    assert isinstance(core.publisher, BusPublisher)
+    bus = core.publisher.bus
+    names = Directory.load(core.db)
+
+    flask = Flask("commandhall")
+    flask.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False)
+    flask.json.ensure_ascii = False  # type: ignore[attr-defined]
+    socketio = SocketIO(
+        flask,
+        async_mode="threading",
+        ping_interval=20,
+        ping_timeout=20,
+    )
+
+    def emit(event: str, data: dict[str, Any], room: str) -> None:
+        socketio.emit(event, data, to=room, namespace=NAMESPACE)
+
+    fanout = Fanout(core, names, emit)
+    socketio.on_namespace(LiveNamespace(core, names))
+    app = App(settings, core, names, bus, flask, socketio, fanout)
+    flask.extensions["commandhall"] = app
+    register_api(flask)
+    if with_dashboard:
+        from dashboard.app import create_dash
+
+        create_dash(app)
+    return app
+
+
+class Periodic:
+    """Run `fn` every `interval` seconds on a daemon thread until stopped."""
+
+    def __init__(self, name: str, interval: float, fn: Any) -> None:
+        self.name, self.interval, self.fn = name, interval, fn
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name=self.name, daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.fn()
+            except Exception:
+                log.exception("%s failed", self.name)

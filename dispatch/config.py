@@ -1,0 +1,93 @@
+"""Typed settings, read once from COMMANDHALL_* environment variables."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PREFIX = "COMMANDHALL_"
+LANGS = ("zh-CN", "en")
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: a SQLite file in data_dir
+    redis_url: str = ""  # empty: the in-process bus
+    secret_key: str = ""
+    ice_servers: tuple[dict[str, Any], ...] = ()
+    tile_url: str = ""  # empty: the offline vector base map
+    lang: str = "zh-CN"
+    simulator: bool = True
+    simulator_interval: float = 6.0  # mean seconds between simulated citizen reports
+    demo_seed: int = 2024
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANGS:
+            raise ConfigError(f"{PREFIX}LANG must be one of {LANGS}, got {self.lang!r}")
+        if self.database_url and "://" not in self.database_url:
+            raise ConfigError(
+                f"{PREFIX}DATABASE_URL must be a SQLAlchemy URL such as "
+                f"postgresql+psycopg://user@host/db, got {self.database_url!r}"
+            )
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(
+                f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://, "
+                f"got {self.redis_url!r}"
+            )
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'commandhall.db').resolve()}"
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        get = lambda name, default="": env.get(PREFIX + name, default)  # noqa: E731
+        ice_raw = get("ICE_SERVERS")
+        try:
+            ice = tuple(json.loads(ice_raw)) if ice_raw else ()
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{PREFIX}ICE_SERVERS must be a JSON list like "
+                f'[{{"urls": "stun:stun.example.org"}}]: {exc}'
+            ) from exc
+        values: dict[str, Any] = {
+            "data_dir": Path(get("DATA_DIR", "data")),
+            "database_url": get("DATABASE_URL"),
+            "redis_url": get("REDIS_URL"),
+            "secret_key": get("SECRET_KEY"),
+            "ice_servers": ice,
+            "tile_url": get("TILE_URL"),
+            "lang": get("LANG", "zh-CN"),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        if not settings.secret_key:
+            settings = replace(settings, secret_key=_stored_secret(settings.data_dir))
+        return settings
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """A per-installation secret kept in the data dir, so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

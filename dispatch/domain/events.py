@@ -1,0 +1,224 @@
+"""Domain events: small frozen dataclasses named after what happened.
+
+Each event has a stable wire `type` (e.g. ``case.dispatched``) used in the event log, on the
+socket and in replays; `to_payload` / `from_payload` convert to and from plain JSON data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    type: ClassVar[str] = "event"
+    case_id: int
+    at: datetime
+    actor: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseReported(Event):
+    type: ClassVar[str] = "case.reported"
+    channel: str
+    service_code: str
+    lat: float
+    long: float
+    township_id: int | None = None
+    grid_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseVerified(Event):
+    type: ClassVar[str] = "case.verified"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseRejected(Event):
+    type: ClassVar[str] = "case.rejected"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseRegistered(Event):
+    type: ClassVar[str] = "case.registered"
+    category: str
+    urgency: str
+    deadline: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseDispatched(Event):
+    type: ClassVar[str] = "case.dispatched"
+    unit_id: int | None
+    department: str | None
+    worker_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseAccepted(Event):
+    type: ClassVar[str] = "case.accepted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseReturned(Event):
+    type: ClassVar[str] = "case.returned"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandlingStarted(Event):
+    type: ClassVar[str] = "case.handling_started"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseHandled(Event):
+    type: ClassVar[str] = "case.handled"
+    result: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseClosed(Event):
+    type: ClassVar[str] = "case.closed"
+    on_time: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseReviewed(Event):
+    type: ClassVar[str] = "case.reviewed"
+    rating: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseReopened(Event):
+    type: ClassVar[str] = "case.reopened"
+    reason: str
+    rating: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseReworked(Event):
+    """The centre sent a handled result back to the unit (state: handled → handling)."""
+
+    type: ClassVar[str] = "case.reworked"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseSuspended(Event):
+    type: ClassVar[str] = "case.suspended"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseResumed(Event):
+    type: ClassVar[str] = "case.resumed"
+    deadline: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtensionRequested(Event):
+    type: ClassVar[str] = "case.extension_requested"
+    hours: float
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtensionApproved(Event):
+    type: ClassVar[str] = "case.extension_approved"
+    hours: float
+    deadline: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtensionDenied(Event):
+    type: ClassVar[str] = "case.extension_denied"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseEscalated(Event):
+    type: ClassVar[str] = "case.escalated"
+    level: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseSentDown(Event):
+    type: ClassVar[str] = "case.sent_down"
+    level: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseMerged(Event):
+    type: ClassVar[str] = "case.merged"
+    master_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseCancelled(Event):
+    type: ClassVar[str] = "case.cancelled"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseUrged(Event):
+    type: ClassVar[str] = "case.urged"
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseSupervised(Event):
+    type: ClassVar[str] = "case.supervised"
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaTurnedYellow(Event):
+    type: ClassVar[str] = "sla.yellow"
+    deadline: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaTurnedRed(Event):
+    type: ClassVar[str] = "sla.red"
+    deadline: datetime
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        CaseReported, CaseVerified, CaseRejected, CaseRegistered, CaseDispatched,
+        CaseAccepted, CaseReturned, HandlingStarted, CaseHandled, CaseClosed, CaseReviewed,
+        CaseReopened, CaseReworked, CaseSuspended, CaseResumed, ExtensionRequested,
+        ExtensionApproved, ExtensionDenied, CaseEscalated, CaseSentDown, CaseMerged,
+        CaseCancelled, CaseUrged, CaseSupervised, SlaTurnedYellow, SlaTurnedRed,
+    )
+}  # fmt: skip
+
+
+def to_payload(event: Event) -> dict[str, Any]:
+    """The event's own fields as JSON data (datetimes as ISO 8601), without case_id/at."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(event):
+        if f.name in ("case_id", "at"):
+            continue
+        value = getattr(event, f.name)
+        out[f.name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def from_payload(type_: str, case_id: int, at: datetime, payload: dict[str, Any]) -> Event:
+    cls = EVENT_TYPES[type_]
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in payload:
+            value = payload[f.name]
+            if isinstance(value, str) and f.type in ("datetime", "datetime | None"):
+                value = datetime.fromisoformat(value)
+            kwargs[f.name] = value
+    return cls(case_id=case_id, at=at, **kwargs)

@@ -1,0 +1,38 @@
+"""What every service function needs, wired once by the bootstrap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from dispatch.adapters.clock import Clock
+from dispatch.adapters.db import Database
+from dispatch.domain.routing import GridIndex
+from dispatch.domain.sla import SlaPolicy
+from dispatch.service.unit_of_work import StoredEvent, UnitOfWork
+
+
+class Publisher(Protocol):
+    """Told about events after they are committed (rings the doorbell of every process)."""
+
+    def published(self, events: Sequence[StoredEvent]) -> None: ...
+
+
+class NoPublisher:
+    def published(self, events: Sequence[StoredEvent]) -> None:
+        pass
+
+
+@dataclass
+class Core:
+    db: Database
+    clock: Clock
+    grids: GridIndex
+    policy: SlaPolicy = field(default_factory=SlaPolicy)
+    publisher: Publisher = field(default_factory=NoPublisher)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.db, after_commit=self.publisher.published)

@@ -1,0 +1,104 @@
+"""The `/live` Socket.IO namespace: thin; it parses, scopes and calls the log.
+
+Protocol (see docs/realtime.md): connect with auth `{"last_seq": N}`; the server answers with
+an `events` batch of what was missed, or `resync` when the client has no state or is too far
+behind. `snapshot` and `catchup` are requests answered through the acknowledgement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_socketio import Namespace, emit, join_room
+
+from dispatch.service.core import Core
+from dispatch.service.directory import Directory
+from dispatch.service.queries import head_seq, snapshot
+from realtime.fanout import ALL, township_room
+from realtime.log import count_events_after, events_after
+
+NAMESPACE = "/live"
+REPLAY_LIMIT = 5000  # events; further behind than this a fresh snapshot is cheaper
+CATCHUP_BATCH = 1000
+
+
+def _sid() -> str:
+    """The Socket.IO session id Flask-SocketIO puts on the request."""
+    return str(request.sid)  # type: ignore[attr-defined]
+
+
+def _seq(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("last_seq must be a whole number")
+    number = int(value)
+    if number < 0:
+        raise ValueError("last_seq must not be negative")
+    return number
+
+
+class LiveNamespace(Namespace):  # type: ignore[misc]
+    def __init__(self, core: Core, names: Directory, namespace: str = NAMESPACE) -> None:
+        super().__init__(namespace)
+        self.core, self.names = core, names
+        self.scopes: dict[str, int | None] = {}  # sid → township id (None = everything)
+
+    def _scope(self) -> int | None:
+        return self.scopes.get(_sid())
+
+    def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
+        auth = auth if isinstance(auth, dict) else {}
+        try:
+            last_seq = _seq(auth.get("last_seq"))
+            township = _seq(auth.get("township_id"))
+        except (TypeError, ValueError) as exc:
+            emit("error", {"code": "invalid", "message": str(exc), "field": "last_seq"})
+            return False
+        self.scopes[_sid()] = township
+        join_room(township_room(township) if township is not None else ALL)
+        emit("hello", {"seq": head_seq(self.core), "township_id": township})
+        if last_seq is None:
+            emit("resync", {"reason": "no state", "seq": head_seq(self.core)})
+        else:
+            batch = self._replay(last_seq)
+            emit("resync" if batch.get("resync") else "events", batch)
+        return True
+
+    def on_disconnect(self, *args: Any) -> None:
+        self.scopes.pop(_sid(), None)
+
+    def _replay(self, after: int) -> dict[str, Any]:
+        head = head_seq(self.core)
+        if after > head:
+            return {"resync": True, "reason": f"last_seq {after} is ahead of the log ({head})"}
+        if count_events_after(self.core, after, township_id=self._scope()) > REPLAY_LIMIT:
+            return {"resync": True, "reason": f"more than {REPLAY_LIMIT} events behind"}
+        events, upto = events_after(
+            self.core, self.names, after, limit=REPLAY_LIMIT, township_id=self._scope()
+        )
+        return {"from": after, "to": upto, "events": events, "head": head}
+
+    def on_catchup(self, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            after = _seq((data or {}).get("after"))
+        except (TypeError, ValueError) as exc:
+            return {"error": {"code": "invalid", "message": str(exc), "field": "after"}}
+        if after is None:
+            return {"error": {"code": "invalid", "message": "after is required", "field": "after"}}
+        head = head_seq(self.core)
+        if after > head:
+            return {"resync": True, "reason": f"after {after} is ahead of the log ({head})"}
+        if count_events_after(self.core, after, township_id=self._scope()) > REPLAY_LIMIT:
+            return {"resync": True, "reason": f"more than {REPLAY_LIMIT} events behind"}
+        events, upto = events_after(
+            self.core, self.names, after, limit=CATCHUP_BATCH, township_id=self._scope()
+        )
+        return {"from": after, "to": upto, "events": events, "head": head}
+
+    def on_snapshot(self, data: Any = None) -> dict[str, Any]:
+        return snapshot(self.core, self.names, township_id=self._scope())
+
+    def on_ping_server(self, data: Any = None) -> dict[str, Any]:
+        return {"seq": head_seq(self.core)}

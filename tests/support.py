@@ -1,0 +1,68 @@
+"""Building and serving a real CommandHall for integration and browser tests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from dispatch.adapters.clock import Clock
+from dispatch.bootstrap import App, create_app
+from dispatch.config import Settings
+from dispatch.demo.seed import seed_demo
+from dispatch.service.apikeys import create_api_key
+
+
+def build_app(
+    data_dir: Path,
+    database_url: str,
+    *,
+    history: bool = False,
+    redis_url: str = "",
+    clock: Clock | None = None,
+    with_dashboard: bool = True,
+) -> App:
+    """A migrated, seeded application (demo county; history only when asked)."""
+    settings = Settings(
+        data_dir=data_dir, database_url=database_url, redis_url=redis_url,
+        secret_key="test-secret", simulator=False,
+    )  # fmt: skip
+    app = create_app(settings, clock=clock, with_dashboard=with_dashboard)
+    seed_demo(app.core, data_dir, history=history)
+    app.reload_directory()
+    return app
+
+
+def api_key(app: App, name: str = "test-client") -> str:
+    return create_api_key(app.core, name)
+
+
+class LiveServer:
+    """The Flask + Socket.IO app on a real port in this process (threaded Werkzeug)."""
+
+    def __init__(self, app: App, host: str = "127.0.0.1") -> None:
+        self.app = app
+        self.server: BaseWSGIServer = make_server(host, 0, app.flask, threaded=True)
+        self.url = f"http://{host}:{self.server.server_port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.app.start()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.app.stop()
+
+
+@contextmanager
+def serving(app: App) -> Iterator[LiveServer]:
+    server = LiveServer(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
