@@ -40,17 +40,20 @@ def make_bus(settings: Settings) -> Bus:
     return RedisBus(settings.redis_url) if settings.redis_url else MemoryBus()
 
 
-def build_core(settings: Settings, *, clock: Clock | None = None, migrate: bool = True) -> Core:
+def build_core(
+    settings: Settings, *, clock: Clock | None = None, migrate: bool = True
+) -> tuple[Core, Directory]:
     db = Database(settings.effective_database_url)
     if migrate:
         db.migrate()
     names = Directory.load(db)
-    return Core(
+    core = Core(
         db=db,
         clock=clock or SystemClock(),
         grids=GridIndex(names.units.values()),
         publisher=BusPublisher(make_bus(settings)),
     )
+    return core, names
 
 
 @dataclass
@@ -82,9 +85,9 @@ class App:
         self.fanout.stop()
         self.bus.stop()
 
-    def reload_directory(self) -> None:
+    def reload_directory(self, fresh: Directory | None = None) -> None:
         """Re-read units, workers and departments (after seeding or an import)."""
-        fresh = Directory.load(self.core.db)
+        fresh = fresh or Directory.load(self.core.db)
         self.names.units, self.names.workers = fresh.units, fresh.workers
         self.names.departments = fresh.departments
         self.core.grids = GridIndex(fresh.units.values())
@@ -99,10 +102,9 @@ def create_app(
 ) -> App:
     from dispatch.api import register_api
 
-    core = build_core(settings, clock=clock, migrate=migrate)
+    core, names = build_core(settings, clock=clock, migrate=migrate)
     assert isinstance(core.publisher, BusPublisher)
     bus = core.publisher.bus
-    names = Directory.load(core.db)
 
     flask = Flask("commandhall")
     flask.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False)

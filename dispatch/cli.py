@@ -35,7 +35,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from dispatch.demo.seed import seed_demo
 
     settings = _settings(args)
-    core = build_core(settings)
+    core, _ = build_core(settings)
     names = seed_demo(core, settings.data_dir, seed=settings.demo_seed, history=not args.no_history)
     print(f"demo county seeded: {len(names.units)} units, {len(names.workers)} grid workers")
     return 0
@@ -45,7 +45,7 @@ def cmd_apikey_create(args: argparse.Namespace) -> int:
     from dispatch.bootstrap import build_core
     from dispatch.service.apikeys import create_api_key
 
-    core = build_core(_settings(args))
+    core, _ = build_core(_settings(args))
     print(create_api_key(core, args.name))
     return 0
 

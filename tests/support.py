@@ -31,8 +31,7 @@ def build_app(
         secret_key="test-secret", simulator=False,
     )  # fmt: skip
     app = create_app(settings, clock=clock, with_dashboard=with_dashboard)
-    seed_demo(app.core, data_dir, history=history)
-    app.reload_directory()
+    app.reload_directory(seed_demo(app.core, data_dir, history=history))
     return app
 
 

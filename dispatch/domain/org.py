@@ -62,12 +62,15 @@ class OrgUnit:
         if not self.name.strip():
             raise InvalidValue("an organisation unit needs a name", field="name")
         for ring in self.polygon:
-            for lon, lat in ring:
-                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-                    raise InvalidValue(
-                        f"unit {self.code}: vertex ({lon}, {lat}) is not a WGS84 long/lat",
-                        field="polygon",
-                    )
+            lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+            if ring and not (
+                -180 <= min(lons) <= max(lons) <= 180 and -90 <= min(lats) <= max(lats) <= 90
+            ):
+                raise InvalidValue(
+                    f"unit {self.code}: a vertex is not a WGS84 long/lat "
+                    f"(long {min(lons)}..{max(lons)}, lat {min(lats)}..{max(lats)})",
+                    field="polygon",
+                )
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ class Directory:
                 r.id: OrgUnit(
                     id=r.id, code=r.code, name=r.name, kind=UnitKind(r.kind),
                     parent_id=r.parent_id,
-                    polygon=tuple([(p[0], p[1]) for p in ring] for ring in r.polygon or ()),
+                    polygon=tuple([tuple(p) for p in ring] for ring in r.polygon or ()),
                 )
                 for r in session.scalars(select(OrgUnitRow))
             }  # fmt: skip
