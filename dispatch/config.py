@@ -40,6 +40,10 @@ class Settings:
                 f"{PREFIX}DATABASE_URL must be a SQLAlchemy URL such as "
                 f"postgresql+psycopg://user@host/db, got {self.database_url!r}"
             )
+        if not self.simulator_interval > 0:
+            raise ConfigError(
+                f"{PREFIX}SIMULATOR_INTERVAL must be positive, got {self.simulator_interval}"
+            )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError(
                 f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://, "
@@ -74,6 +78,14 @@ class Settings:
             "tile_url": get("TILE_URL"),
             "lang": get("LANG", "zh-CN"),
         }
+        interval = get("SIMULATOR_INTERVAL")
+        if interval:
+            try:
+                values["simulator_interval"] = float(interval)
+            except ValueError:
+                raise ConfigError(
+                    f"{PREFIX}SIMULATOR_INTERVAL must be seconds as a number, got {interval!r}"
+                ) from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         if not settings.secret_key:

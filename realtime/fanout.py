@@ -69,6 +69,7 @@ class Fanout:
 
     def start(self) -> None:
         self.cursor = head_seq(self._core)
+        self.last_loop = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="fanout", daemon=True)
         self._thread.start()
 

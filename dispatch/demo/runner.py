@@ -1,0 +1,77 @@
+"""`commandhall demo`: web, realtime, clock and simulator in one process on SQLite."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from dispatch.bootstrap import Periodic, create_app
+from dispatch.config import Settings
+from dispatch.demo.county import build_demo_county
+from dispatch.demo.seed import seed_demo
+from dispatch.service import actions
+from dispatch.service.apikeys import create_api_key
+from dispatch.service.core import Core
+
+log = logging.getLogger(__name__)
+
+
+def simulator_key(core: Core, data_dir: Path) -> str:
+    """The simulator's Open311 key, created once and kept in the data dir."""
+    path = data_dir / "simulator_api_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = create_api_key(core, "demo-simulator")
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def run_demo(settings: Settings, *, host: str, port: int) -> int:
+    from dispatch.demo.simulator import Simulator
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    started = time.perf_counter()
+    app = create_app(settings)
+    app.reload_directory(seed_demo(app.core, settings.data_dir, seed=settings.demo_seed))
+    # Bind before announcing the URLs, so that whoever reads them can connect at once.
+    server = make_server(host, port, app.flask, threaded=True)
+    base = f"http://{_client_host(host)}:{server.server_port}"
+    app.background.append(Periodic("sla-clock", 15.0, lambda: actions.tick(app.core)))
+    if settings.simulator:
+        app.background.append(
+            Simulator(
+                app,
+                build_demo_county(settings.demo_seed),
+                base_url=base,
+                api_key=simulator_key(app.core, settings.data_dir),
+                interval=settings.simulator_interval,
+            )
+        )
+    app.start()
+    print(
+        f"\nCommandHall demo is running ({time.perf_counter() - started:.1f}s to start)\n"
+        f"  wall screen   {base}/wall\n"
+        f"  Open311 API   {base}/open311/v2/discovery.json\n"
+        f"  JSON API      {base}/api/openapi.json\n"
+        f"  health        {base}/healthz\n"
+        f"  data          {settings.data_dir.resolve()}\n"
+        f"Press Ctrl+C to stop.\n",
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopping", flush=True)
+    finally:
+        server.server_close()
+        app.stop()
+    return 0
+
+
+def _client_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
