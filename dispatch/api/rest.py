@@ -5,22 +5,29 @@ Errors are JSON `{code, message, field}` with the HTTP status of the error.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, jsonify, request, send_file, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from dispatch.api import the_app
 from dispatch.domain.categories import CATEGORIES, DEPARTMENTS
 from dispatch.domain.lifecycle import TRANSITIONS, CaseState
-from dispatch.service import actions, queries
+from dispatch.service import actions, intake, queries
 from dispatch.service.errors import ServiceError, ValidationError
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
 GEO_LAYERS = ("boundary", "townships", "communities", "grids", "roads", "cameras")
+# The fields of POST /api/cases (hotline officer, citizen page); all text but lat and long.
+NEW_CASE_FIELDS = (
+    "service_code", "lat", "long", "description", "address", "channel", "media_url",
+    "phone", "email", "first_name", "last_name",
+)  # fmt: skip
+IDEMPOTENCY_SCOPE = "api:cases"
 
 
 def error(code: str, message: str, field: str | None, status: int) -> ResponseReturnValue:
@@ -85,6 +92,68 @@ def list_cases() -> ResponseReturnValue:
     return jsonify({"cases": queries.list_cases(app.core, app.names, f)})
 
 
+def _new_case_body() -> dict[str, Any]:
+    """The JSON object of POST /api/cases, its fields checked for type (not yet for value)."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(
+            "POST /api/cases takes application/json, got "
+            + (request.content_type or "no Content-Type")
+        )
+    try:
+        body = json.loads(request.get_data())
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        raise ValidationError(f"the body is not valid UTF-8 JSON: {exc}", field="body") from None
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object of case fields", field="body")
+    for name, value in body.items():
+        if name not in NEW_CASE_FIELDS:
+            raise ValidationError(
+                f"unknown field {name!r}; allowed: {', '.join(NEW_CASE_FIELDS)}", field=name
+            )
+        if name in ("lat", "long"):
+            if isinstance(value, bool) or not isinstance(value, int | float | str | None):
+                raise ValidationError(f"{name} must be a number, got {value!r}", field=name)
+        elif not isinstance(value, str | None):
+            raise ValidationError(f"{name} must be a string, got {value!r}", field=name)
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate escape such as "\ud800"
+                raise ValidationError(f"{name} is not valid Unicode text", field=name) from None
+    return body
+
+
+@api.post("/cases")
+def create_case() -> ResponseReturnValue:
+    """Register a report typed in by an officer or sent by a page: 201 and the case summary.
+
+    A retry with the same Idempotency-Key and body answers 201 with the same case (its
+    current summary) and `Idempotent-Replayed: true`; the key with another body is 422.
+    """
+    app = the_app()
+    body = _new_case_body()
+    text = {name: body.get(name) or "" for name in NEW_CASE_FIELDS if name not in ("lat", "long")}
+    report = intake.NewReport(
+        service_code=body.get("service_code"), lat=body.get("lat"), long=body.get("long"),
+        description=text["description"], address=text["address"],
+        channel=text["channel"] or "hotline", media_url=text["media_url"],
+        phone=text["phone"], email=text["email"], first_name=text["first_name"],
+        last_name=text["last_name"], submitted_by="api",
+    )  # fmt: skip
+    key = request.headers.get("Idempotency-Key")
+    idempotency = None if key is None else intake.Idempotency(IDEMPOTENCY_SCOPE, key)
+    try:
+        done = intake.submit_report(app.core, report, idempotency=idempotency)
+    except ServiceError as exc:
+        if exc.field == "address_string":  # intake speaks Open311; this API says address
+            exc.field, exc.message = "address", exc.message.replace("address_string", "address")
+        raise
+    headers = {"Location": url_for(".get_case", case_id=done.case_id)}
+    if done.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return jsonify(queries.get_case(app.core, app.names, done.case_id)), 201, headers
+
+
 @api.get("/cases/<int:case_id>")
 def get_case(case_id: int) -> ResponseReturnValue:
     app = the_app()
@@ -142,3 +211,11 @@ def geo(layer: str) -> ResponseReturnValue:
         return error("not_found", f"map layer {layer} has not been generated", "layer", 404)
     response = send_file(path.resolve(), mimetype="application/geo+json", max_age=3600)
     return response
+
+
+@api.get("/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    """The OpenAPI 3.1 description of every route under /api."""
+    from dispatch.api.openapi import document  # it reads this module's constants
+
+    return jsonify(document())
