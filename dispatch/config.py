@@ -6,7 +6,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ class Settings:
     simulator: bool = True
     simulator_interval: float = 6.0  # mean seconds between simulated citizen reports
     demo_seed: int = 2024
-    extra: dict[str, str] = field(default_factory=dict)
+    jurisdiction_id: str = "yunling.gov.cn"  # Open311 jurisdiction_id this server answers to
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:
@@ -77,6 +77,7 @@ class Settings:
             "ice_servers": ice,
             "tile_url": get("TILE_URL"),
             "lang": get("LANG", "zh-CN"),
+            "jurisdiction_id": get("JURISDICTION_ID", "yunling.gov.cn"),
         }
         interval = get("SIMULATOR_INTERVAL")
         if interval:

@@ -53,7 +53,6 @@ from dispatch.service.errors import NotFound, ServiceError, ValidationError
 
 open311 = Blueprint("open311", __name__, url_prefix="/open311/v2")
 
-DEFAULT_JURISDICTION = "yunling.gov.cn"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 # A report is a few kB (description ≤ 4,000 characters, at most 36 kB percent-encoded).
@@ -98,7 +97,7 @@ def _internal_error(exc: Exception) -> ResponseReturnValue:
 
 
 def _jurisdiction(value: str | None) -> None:
-    ours = the_app().settings.extra.get("open311_jurisdiction_id", DEFAULT_JURISDICTION)
+    ours = the_app().settings.jurisdiction_id
     if value and value.strip() != ours:
         raise NotFound(
             f"jurisdiction_id {value!r} is not served here: this endpoint serves {ours!r} "
