@@ -121,6 +121,9 @@ class CaseRow(Base):
     sla_paused_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Denormalised from the clock at the last change, so queues and the worker can use indexes.
     deadline: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    # When the light next changes if nothing else happens (yellow, then red); NULL when the
+    # clock is stopped. The SLA clock in the worker reads only rows whose time has come.
+    light_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     pending_extension_hours: Mapped[float | None] = mapped_column(Float)
     master_id: Mapped[int | None] = mapped_column(Integer, index=True)
     rating: Mapped[int | None] = mapped_column(Integer)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.adapters.orm import CaseRow
-from dispatch.domain.lifecycle import Case, CaseState
+from dispatch.domain.lifecycle import CLOCK_RUNS, Case, CaseState
 from dispatch.domain.org import Level
 from dispatch.domain.sla import Light, SlaClock, Urgency
 
@@ -82,6 +82,7 @@ def write_row(row: CaseRow, case: Case, now: datetime) -> None:
     row.closed_at = case.closed_at
     row.updated_at = case.updated_at or now
     row.reopen_count = case.reopen_count
+    row.light_due_at = None
     if case.sla is None:
         row.sla_started_at = row.sla_budget_s = row.sla_paused_since = row.deadline = None
         row.sla_paused_total_s = 0.0
@@ -91,6 +92,11 @@ def write_row(row: CaseRow, case: Case, now: datetime) -> None:
         row.sla_paused_total_s = case.sla.paused_total.total_seconds()
         row.sla_paused_since = case.sla.paused_since
         row.deadline = None if case.sla.paused else case.sla.deadline(now)
+        if not case.sla.paused and case.state in CLOCK_RUNS:
+            if case.light == Light.GREEN:
+                row.light_due_at = case.sla.yellow_at(now)
+            elif case.light == Light.YELLOW:
+                row.light_due_at = row.deadline
 
 
 class CaseRepository:
@@ -122,16 +128,12 @@ class CaseRepository:
         return self.seen[case_id][1]
 
     def due_for_tick(self, now: datetime, limit: int = 500) -> list[Case]:
-        """In-progress cases whose light may change by `now` (deadline index, then the clock)."""
+        """Cases whose light is due to change by `now`, oldest due first."""
         rows = self.session.scalars(
             select(CaseRow)
-            .where(CaseRow.deadline.is_not(None), CaseRow.light != Light.RED.value)
-            .order_by(CaseRow.deadline)
+            .where(CaseRow.light_due_at <= now)
+            .order_by(CaseRow.light_due_at)
             .limit(limit)
+            .with_for_update()
         ).all()
-        out = []
-        for row in rows:
-            case = to_domain(row)
-            if case.current_light(now) != case.light:
-                out.append(self.track(case, row))
-        return out
+        return [self.track(to_domain(row), row) for row in rows]

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("sla_paused_total_s", sa.Float(), nullable=False),
         sa.Column("sla_paused_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deadline", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("light_due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("pending_extension_hours", sa.Float(), nullable=True),
         sa.Column("master_id", sa.Integer(), nullable=True),
         sa.Column("rating", sa.Integer(), nullable=True),
@@ -78,6 +79,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cases_category"), ["category"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_channel"), ["channel"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_deadline"), ["deadline"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_light_due_at"), ["light_due_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_grid_id"), ["grid_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_light"), ["light"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_master_id"), ["master_id"], unique=False)
@@ -243,6 +245,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_cases_light"))
         batch_op.drop_index(batch_op.f("ix_cases_grid_id"))
         batch_op.drop_index(batch_op.f("ix_cases_deadline"))
+        batch_op.drop_index(batch_op.f("ix_cases_light_due_at"))
         batch_op.drop_index(batch_op.f("ix_cases_channel"))
         batch_op.drop_index(batch_op.f("ix_cases_category"))
 
