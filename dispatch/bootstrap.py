@@ -18,8 +18,16 @@ from dispatch.domain.routing import GridIndex
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
 from dispatch.service.unit_of_work import StoredEvent
+from realtime.auth import ScreenTokens
 from realtime.bus import Bus, MemoryBus, RedisBus
 from realtime.fanout import Fanout
+from realtime.feed import MemoryFeed, RedisFeed
+from realtime.field import FieldNamespace
+from realtime.frames import PositionFrames
+from realtime.history import HistoryWriter
+from realtime.latest import MemoryLatest
+from realtime.latest_redis import RedisLatest
+from realtime.positions import PositionService
 from realtime.socket import NAMESPACE, LiveNamespace
 
 log = logging.getLogger(__name__)
@@ -37,7 +45,23 @@ class BusPublisher:
 
 
 def make_bus(settings: Settings) -> Bus:
-    return RedisBus(settings.redis_url) if settings.redis_url else MemoryBus()
+    if not settings.redis_url:
+        return MemoryBus()
+    return RedisBus(settings.redis_url, prefix=settings.redis_prefix)
+
+
+def make_positions(
+    settings: Settings, db: Database, names: Directory, clock: Clock
+) -> PositionService:
+    """Latest positions in Redis GEO when there is Redis, else in this process."""
+    url, prefix = settings.redis_url, settings.redis_prefix
+    return PositionService(
+        names=names,
+        clock=clock,
+        store=RedisLatest(url, prefix=prefix) if url else MemoryLatest(),
+        history=HistoryWriter(db),
+        feed=RedisFeed(url, prefix=prefix) if url else MemoryFeed(),
+    )
 
 
 def build_core(
@@ -53,6 +77,7 @@ def build_core(
         grids=GridIndex(names.units.values()),
         publisher=BusPublisher(make_bus(settings)),
     )
+    core.positions = make_positions(settings, db, names, core.clock)
     return core, names
 
 
@@ -120,8 +145,16 @@ def create_app(
         socketio.emit(event, data, to=room, namespace=NAMESPACE)
 
     fanout = Fanout(core, names, emit)
-    socketio.on_namespace(LiveNamespace(core, names))
+    tokens = ScreenTokens(settings.secret_key)
+    socketio.on_namespace(
+        LiveNamespace(core, names, tokens, allow_anonymous=settings.anonymous_screens)
+    )
     app = App(settings, core, names, bus, flask, socketio, fanout)
+    assert core.positions is not None
+    socketio.on_namespace(FieldNamespace(core))
+    frames = PositionFrames(names, core.clock, emit)
+    core.positions.feed.listen(frames.mark)
+    app.background += [core.positions, frames]
     flask.extensions["commandhall"] = app
     register_api(flask)
     if with_dashboard:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
-from dispatch.config import ConfigError, Settings
+from dispatch.config import PREFIX, ConfigError, Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -18,7 +19,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from dispatch.demo.runner import run_demo
 
     settings = _settings(args).with_(simulator=not args.no_simulator)
+    if PREFIX + "ANONYMOUS_SCREENS" not in os.environ:
+        settings = settings.with_(anonymous_screens=True)  # the demo wall needs no token
     return run_demo(settings, host=args.host, port=args.port)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from dispatch.processes import run_web
+
+    config = Path(args.gunicorn_config) if args.gunicorn_config else None
+    return run_web(
+        _settings(args), host=args.host, port=args.port, threads=args.threads, config_file=config
+    )
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from dispatch.processes import run_worker
+
+    return run_worker(_settings(args))
+
+
+def cmd_media(args: argparse.Namespace) -> int:
+    from dispatch.processes import run_media
+
+    return run_media(_settings(args))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -50,6 +74,19 @@ def cmd_apikey_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_screen_token(args: argparse.Namespace) -> int:
+    from realtime.auth import AuthError, Scope, ScreenTokens
+
+    settings = _settings(args)
+    scope = Scope("township", args.township) if args.township is not None else Scope("county")
+    try:
+        print(ScreenTokens(settings.secret_key, max_age_days=args.days).issue(scope))
+    except AuthError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="commandhall", description="CommandHall command centre")
     p.add_argument("--data-dir", help="where the SQLite file, keys and base map live (./data)")
@@ -61,6 +98,17 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", dest="data_dir_sub", help="same as the global --data-dir")
     demo.add_argument("--no-simulator", action="store_true", help="no simulated reports")
     demo.set_defaults(fn=cmd_demo)
+
+    web = sub.add_parser("web", help="production: the web app under gunicorn (one of N)")
+    web.add_argument("--host", help="address to bind (127.0.0.1; nginx sits in front)")
+    web.add_argument("--port", type=int, help="port to bind (8000); one port per web process")
+    web.add_argument("--threads", type=int, help="gthread threads: screens + requests (100)")
+    web.add_argument("--gunicorn-config", help="a gunicorn.conf.py (docs/deploy/gunicorn.conf.py)")
+    web.set_defaults(fn=cmd_web)
+    worker = sub.add_parser("worker", help="production: the clock (SLA lights, presence)")
+    worker.set_defaults(fn=cmd_worker)
+    media = sub.add_parser("media", help="production: the media process (placeholder)")
+    media.set_defaults(fn=cmd_media)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(fn=cmd_migrate)
@@ -74,6 +122,13 @@ def parser() -> argparse.ArgumentParser:
     create = apikey_sub.add_parser("create", help="create a key and print it (shown once)")
     create.add_argument("name", help="who the key is for, e.g. 'city-app'")
     create.set_defaults(fn=cmd_apikey_create)
+
+    screen = sub.add_parser("screen-token", help="tokens for wall screens and office consoles")
+    screen_sub = screen.add_subparsers(dest="screen_command", required=True)
+    token = screen_sub.add_parser("create", help="print a signed token (county-wide by default)")
+    token.add_argument("--township", type=int, help="limit the screen to one township (id)")
+    token.add_argument("--days", type=float, default=366, help="how long it is valid (366)")
+    token.set_defaults(fn=cmd_screen_token)
     return p
 
 

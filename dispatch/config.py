@@ -23,12 +23,17 @@ class Settings:
     data_dir: Path = Path("data")
     database_url: str = ""  # empty: a SQLite file in data_dir
     redis_url: str = ""  # empty: the in-process bus
+    # Every Redis key and channel starts with this, so deployments (or tests) can share a server.
+    redis_prefix: str = "commandhall:"
     secret_key: str = ""
     ice_servers: tuple[dict[str, Any], ...] = ()
     tile_url: str = ""  # empty: the offline vector base map
     lang: str = "zh-CN"
+    # Screens without a token may watch the whole county: fine for the demo, not production.
+    anonymous_screens: bool = False
     simulator: bool = True
     simulator_interval: float = 6.0  # mean seconds between simulated citizen reports
+    simulator_speed: float = 1.0  # how many times faster than life the demo workers walk
     demo_seed: int = 2024
     jurisdiction_id: str = "yunling.gov.cn"  # Open311 jurisdiction_id this server answers to
 
@@ -44,10 +49,20 @@ class Settings:
             raise ConfigError(
                 f"{PREFIX}SIMULATOR_INTERVAL must be positive, got {self.simulator_interval}"
             )
+        if not 0 < self.simulator_speed <= 100:
+            raise ConfigError(
+                f"{PREFIX}SIMULATOR_SPEED must be a factor above 0 and at most 100, "
+                f"got {self.simulator_speed}"
+            )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError(
                 f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://, "
                 f"got {self.redis_url!r}"
+            )
+        if not self.redis_prefix or any(c.isspace() for c in self.redis_prefix):
+            raise ConfigError(
+                f"{PREFIX}REDIS_PREFIX must be non-empty without spaces, e.g. 'commandhall:', "
+                f"got {self.redis_prefix!r}"
             )
 
     @property
@@ -73,12 +88,20 @@ class Settings:
             "data_dir": Path(get("DATA_DIR", "data")),
             "database_url": get("DATABASE_URL"),
             "redis_url": get("REDIS_URL"),
+            "redis_prefix": get("REDIS_PREFIX", "commandhall:"),
             "secret_key": get("SECRET_KEY"),
             "ice_servers": ice,
             "tile_url": get("TILE_URL"),
             "lang": get("LANG", "zh-CN"),
             "jurisdiction_id": get("JURISDICTION_ID", "yunling.gov.cn"),
         }
+        anonymous = get("ANONYMOUS_SCREENS").strip().lower()
+        if anonymous:
+            if anonymous not in ("true", "false", "1", "0"):
+                raise ConfigError(
+                    f"{PREFIX}ANONYMOUS_SCREENS must be true or false, got {anonymous!r}"
+                )
+            values["anonymous_screens"] = anonymous in ("true", "1")
         interval = get("SIMULATOR_INTERVAL")
         if interval:
             try:
@@ -86,6 +109,14 @@ class Settings:
             except ValueError:
                 raise ConfigError(
                     f"{PREFIX}SIMULATOR_INTERVAL must be seconds as a number, got {interval!r}"
+                ) from None
+        speed = get("SIMULATOR_SPEED")
+        if speed:
+            try:
+                values["simulator_speed"] = float(speed)
+            except ValueError:
+                raise ConfigError(
+                    f"{PREFIX}SIMULATOR_SPEED must be a number such as 1 or 2.5, got {speed!r}"
                 ) from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)

@@ -1,8 +1,9 @@
 """The `/live` Socket.IO namespace: thin; it parses, scopes and calls the log.
 
-Protocol (see docs/realtime.md): connect with auth `{"last_seq": N}`; the server answers with
-an `events` batch of what was missed, or `resync` when the client has no state or is too far
-behind. `snapshot` and `catchup` are requests answered through the acknowledgement.
+Protocol (see docs/realtime.md): connect with auth `{"last_seq": N, "token": ...}`; the
+server answers with an `events` batch of what was missed, or `resync` when the client has no
+state or is too far behind; the scope comes from the token, never from the client alone.
+`snapshot` and `catchup` are requests answered through the acknowledgement.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask_socketio import Namespace, emit, join_room
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
 from dispatch.service.queries import head_seq, snapshot
+from realtime.auth import AuthError, ScreenTokens, resolve_scope
 from realtime.fanout import ALL, township_room
 from realtime.log import count_events_after, events_after
 
@@ -40,9 +42,18 @@ def _seq(value: Any) -> int | None:
 
 
 class LiveNamespace(Namespace):  # type: ignore[misc]
-    def __init__(self, core: Core, names: Directory, namespace: str = NAMESPACE) -> None:
+    def __init__(
+        self,
+        core: Core,
+        names: Directory,
+        tokens: ScreenTokens,
+        *,
+        allow_anonymous: bool,
+        namespace: str = NAMESPACE,
+    ) -> None:
         super().__init__(namespace)
         self.core, self.names = core, names
+        self.tokens, self.allow_anonymous = tokens, allow_anonymous
         self.scopes: dict[str, int | None] = {}  # sid → township id (None = everything)
 
     def _scope(self) -> int | None:
@@ -52,10 +63,15 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
         auth = auth if isinstance(auth, dict) else {}
         try:
             last_seq = _seq(auth.get("last_seq"))
-            township = _seq(auth.get("township_id"))
         except (TypeError, ValueError) as exc:
             emit("error", {"code": "invalid", "message": str(exc), "field": "last_seq"})
             return False
+        try:
+            scope = resolve_scope(auth, self.tokens, allow_anonymous=self.allow_anonymous)
+        except AuthError as exc:
+            emit("error", {"code": "forbidden", "message": exc.message, "field": exc.field})
+            return False
+        township = scope.township_id
         self.scopes[_sid()] = township
         join_room(township_room(township) if township is not None else ALL)
         emit("hello", {"seq": head_seq(self.core), "township_id": township})

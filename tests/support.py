@@ -24,11 +24,12 @@ def build_app(
     redis_url: str = "",
     clock: Clock | None = None,
     with_dashboard: bool = True,
+    anonymous_screens: bool = True,
 ) -> App:
     """A migrated, seeded application (demo county; history only when asked)."""
     settings = Settings(
         data_dir=data_dir, database_url=database_url, redis_url=redis_url,
-        secret_key="test-secret", simulator=False,
+        secret_key="test-secret", simulator=False, anonymous_screens=anonymous_screens,
     )  # fmt: skip
     app = create_app(settings, clock=clock, with_dashboard=with_dashboard)
     app.reload_directory(seed_demo(app.core, data_dir, history=history))
