@@ -1,0 +1,362 @@
+/*
+ * The socket bridge: one /live connection per browser tab, kept in sync with the event log,
+ * and pushed into the Dash page at most once a second.
+ *
+ * A page opts in with an element carrying data-ch-view="<name>" (and optionally
+ * data-township, data-strings, data-tz-offset). CommandHall.views[<name>] turns the synced
+ * state into {componentId: props}, which the bridge hands to dash_clientside.set_props:
+ * changed state at most once a second, the clock on each second boundary.
+ * Protocol: docs/realtime.md, realtime/socket.py and realtime/fanout.py.
+ *
+ * Files load alphabetically (bridge.js before reducer.js and vendor/socket.io.min.js), so
+ * nothing here touches `io` or the reducer before DOMContentLoaded.
+ */
+(function () {
+  "use strict";
+
+  var CH = (window.CommandHall = window.CommandHall || {});
+  CH.views = CH.views || {};
+
+  var TICK_MS = 200; // how often we look for something to push
+  var DATA_PUSH_MS = 1000; // state reaches the page at most once a second
+  var REQUEST_TIMEOUT_MS = 15000;
+  var RETRY_MS = 2000;
+  var SILENCE_MS = 60000; // heartbeats come every 15 s; a minute of nothing means a dead link
+  var OFFLINE_AFTER_MS = 20000; // reconnecting for this long is shown as offline
+
+  function now() {
+    return Date.now();
+  }
+
+  var TOKEN_KEY = "commandhall.screenToken";
+
+  /**
+   * The screen token (see docs/realtime.md): given once in the URL (?token=...), then kept in
+   * localStorage so the screen survives restarts without anybody touching it.
+   */
+  function screenToken() {
+    var fromUrl = new URLSearchParams(window.location.search).get("token");
+    try {
+      if (fromUrl) {
+        window.localStorage.setItem(TOKEN_KEY, fromUrl);
+        return fromUrl;
+      }
+      return window.localStorage.getItem(TOKEN_KEY);
+    } catch (e) {
+      return fromUrl; // storage disabled: the URL is all we have
+    }
+  }
+
+  /** One connection to /live and the state it keeps (optionally scoped to a township). */
+  function LiveLink(townshipId) {
+    this.townshipId = townshipId;
+    this.state = null;
+    this.queue = []; // batches that arrived while a request was in flight
+    this.busy = false;
+    this.ready = false; // synced since the current connection was made
+    this.dirty = true;
+    this.lastHeard = now();
+    this.lostAt = now();
+    this.everConnected = false;
+    this.stopped = false;
+    this.generation = 0; // bumped on disconnect: answers to older requests are ignored
+    this.stats = { batches: 0, catchups: 0, snapshots: 0, gaps: 0 };
+    this.connect();
+  }
+
+  LiveLink.prototype.connect = function () {
+    var self = this;
+    var socket = (this.socket = window.io("/live", {
+      // A function, so every reconnect sends the seq we have reached by then.
+      auth: function (cb) {
+        var auth = {};
+        var token = screenToken();
+        if (token) {
+          auth.token = token;
+        }
+        if (self.state) {
+          auth.last_seq = self.state.seq;
+        }
+        if (self.townshipId !== null) {
+          auth.township_id = self.townshipId;
+        }
+        cb(auth);
+      },
+      // One wall per screen, so a short back-off costs the server little.
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 5000,
+    }));
+    socket.on("connect", function () {
+      self.heard();
+      self.everConnected = true;
+      self.ready = false;
+      self.dirty = true;
+    });
+    socket.on("disconnect", function (reason) {
+      // A request in flight will not be answered on this connection; the server replays
+      // from our seq when we are back, so forget it instead of waiting for its timeout.
+      self.generation += 1;
+      self.busy = false;
+      self.ready = false;
+      self.lostAt = now();
+      self.dirty = true;
+      if (reason === "io server disconnect" && !self.stopped) {
+        socket.connect(); // the server hung up on purpose; socket.io would not retry
+      }
+    });
+    socket.on("hello", function () {
+      self.heard();
+    });
+    socket.on("resync", function () {
+      self.heard();
+      self.snapshot();
+    });
+    socket.on("events", function (batch) {
+      self.heard();
+      self.stats.batches += 1;
+      self.queue.push(batch);
+      self.drain();
+    });
+    socket.on("heartbeat", function (beat) {
+      self.heard();
+      if (self.state && beat.seq > self.state.seq && !self.busy) {
+        self.catchup();
+      } else if (self.state && !self.busy && !self.queue.length) {
+        self.markReady();
+      }
+    });
+    socket.on("error", function (err) {
+      if (window.console) {
+        console.warn("CommandHall /live refused the connection", err);
+      }
+    });
+  };
+
+  LiveLink.prototype.heard = function () {
+    this.lastHeard = now();
+  };
+
+  LiveLink.prototype.markReady = function () {
+    if (!this.ready) {
+      this.ready = true;
+      this.dirty = true;
+    }
+  };
+
+  LiveLink.prototype.status = function () {
+    if (this.socket && this.socket.connected) {
+      return this.ready ? "connected" : this.everConnected ? "reconnecting" : "connecting";
+    }
+    if (navigator.onLine === false || now() - this.lostAt > OFFLINE_AFTER_MS) {
+      return "offline";
+    }
+    return this.everConnected ? "reconnecting" : "connecting";
+  };
+
+  /** An acknowledged request; `done(null, answer)` or `done(error)` after a timeout. */
+  LiveLink.prototype.request = function (name, data, done) {
+    var self = this;
+    var generation = this.generation;
+    this.busy = true;
+    this.socket.timeout(REQUEST_TIMEOUT_MS).emit(name, data, function (err, answer) {
+      if (generation !== self.generation) {
+        return; // asked on a connection that has since dropped
+      }
+      self.heard();
+      if (err || !answer || answer.error) {
+        self.busy = false;
+        if (window.console) {
+          console.warn("CommandHall /live " + name + " failed", err || (answer && answer.error));
+        }
+        window.setTimeout(function () {
+          if (!self.busy && self.socket.connected) {
+            return self.state ? self.catchup() : self.snapshot();
+          }
+        }, RETRY_MS);
+        return;
+      }
+      done(answer);
+    });
+  };
+
+  LiveLink.prototype.snapshot = function () {
+    var self = this;
+    this.stats.snapshots += 1;
+    this.request("snapshot", {}, function (snap) {
+      self.state = CH.fromSnapshot(snap);
+      self.dirty = true;
+      self.catchup();
+    });
+  };
+
+  /** Ask for what came after our seq, repeating until we reach the head of the log. */
+  LiveLink.prototype.catchup = function () {
+    var self = this;
+    if (!this.state) {
+      return this.snapshot();
+    }
+    this.stats.catchups += 1;
+    this.request("catchup", { after: this.state.seq }, function (answer) {
+      if (answer.resync) {
+        return self.snapshot();
+      }
+      self.apply(answer);
+      if (answer.to < answer.head) {
+        return self.catchup();
+      }
+      self.busy = false;
+      self.markReady();
+      self.drain();
+    });
+  };
+
+  LiveLink.prototype.apply = function (batch) {
+    var result = CH.applyBatch(this.state, batch);
+    if (result.state !== this.state) {
+      this.state = result.state;
+      this.dirty = true;
+    }
+    return result;
+  };
+
+  /** Apply queued batches in order; a gap or a partial replay turns into a catch-up. */
+  LiveLink.prototype.drain = function () {
+    while (!this.busy && this.state && this.queue.length) {
+      var batch = this.queue.shift();
+      var result = this.apply(batch);
+      if (result.gap) {
+        this.stats.gaps += 1;
+        return this.catchup(); // later queued batches wait; their events are seq-filtered
+      }
+      if (batch.head !== undefined && this.state.seq < batch.head) {
+        return this.catchup();
+      }
+      this.markReady();
+    }
+  };
+
+  /** Called every tick: day rollover and the silence watchdog. */
+  LiveLink.prototype.tick = function (t) {
+    if (this.state) {
+      var rolled = CH.rollDay(this.state, t + this.state.skew);
+      if (rolled !== this.state) {
+        this.state = rolled;
+        this.dirty = true;
+      }
+    }
+    if (this.socket.connected && t - this.lastHeard > SILENCE_MS) {
+      this.lastHeard = t;
+      this.socket.disconnect();
+      this.lostAt = t;
+      this.socket.connect();
+    }
+  };
+
+  LiveLink.prototype.stop = function () {
+    this.stopped = true;
+    this.socket.disconnect();
+  };
+
+  /* ---- the page side ---- */
+
+  function readPage(el) {
+    var strings = {};
+    try {
+      strings = JSON.parse(el.getAttribute("data-strings") || "{}");
+    } catch (e) {
+      strings = {};
+    }
+    var township = el.getAttribute("data-township");
+    var offset = parseInt(el.getAttribute("data-tz-offset") || "", 10);
+    return {
+      el: el,
+      view: el.getAttribute("data-ch-view"),
+      township: township === null || township === "" ? null : parseInt(township, 10),
+      strings: strings,
+      tzOffset: isNaN(offset) ? -new Date().getTimezoneOffset() : offset,
+    };
+  }
+
+  var page = null;
+  var lastSecond = 0;
+  var lastDataPush = 0;
+  var lastStatus = null;
+
+  /** Hand the view's updates to Dash; `withData` false means the clock and status only. */
+  function push(t, withData) {
+    var link = CH.live;
+    var view = CH.views[page.view];
+    if (!view || !window.dash_clientside || !window.dash_clientside.set_props) {
+      return;
+    }
+    var status = link.status();
+    var ctx = {
+      now: t + (link.state ? link.state.skew : 0),
+      state: link.state,
+      status: status,
+      statusChanged: status !== lastStatus,
+      dirty: withData && link.dirty,
+      fresh: page.fresh,
+      strings: page.strings,
+      tzOffset: link.state && link.state.tzOffset !== null ? link.state.tzOffset : page.tzOffset,
+    };
+    var updates = view(ctx) || {};
+    Object.keys(updates).forEach(function (id) {
+      window.dash_clientside.set_props(id, updates[id]);
+    });
+    if (withData) {
+      link.dirty = false;
+    }
+    page.fresh = false;
+    lastStatus = status;
+    page.el.setAttribute("data-status", status);
+  }
+
+  function tick() {
+    var el = document.querySelector("[data-ch-view]");
+    if (!el) {
+      page = null;
+      return;
+    }
+    if (!page || page.el !== el) {
+      page = readPage(el);
+      page.fresh = true;
+    }
+    if (!window.io || !CH.applyBatch) {
+      return; // still loading
+    }
+    if (CH.live && CH.live.townshipId !== page.township) {
+      CH.live.stop();
+      CH.live = null;
+    }
+    if (!CH.live) {
+      CH.live = new LiveLink(page.township);
+    }
+    var t = now();
+    CH.live.tick(t);
+    // Changed state goes out at once if the last data push is a second old, else it waits
+    // for that second to pass: at most one data push a second, however busy the log is,
+    // and a lone new case shows within a tick. The clock ticks on each second boundary.
+    var second = Math.floor(t / 1000);
+    var dataDue = page.fresh || (CH.live.dirty && t - lastDataPush >= DATA_PUSH_MS);
+    if (dataDue || second !== lastSecond) {
+      lastSecond = second;
+      if (dataDue) {
+        lastDataPush = t;
+      }
+      push(t, dataDue);
+    }
+  }
+
+  function start() {
+    tick();
+    window.setInterval(tick, TICK_MS);
+  }
+
+  CH.LiveLink = LiveLink;
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

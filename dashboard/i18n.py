@@ -1,0 +1,113 @@
+"""UI strings in Chinese (the default) and English, and the language a request asked for.
+
+Pages call `t(key, lang)`. The browser code gets the strings it needs from the page
+(`bundle(...)` into a `dcc.Store`), so there is one table, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+ZH = "zh-CN"
+EN = "en"
+LANGS = (ZH, EN)
+DEFAULT_LANG = ZH
+
+# key → (zh-CN, en)
+_TABLE: dict[str, tuple[str, str]] = {
+    "app.name": ("综治中心", "CommandHall"),
+    "home.title": ("综治中心 · 社会治理综合指挥平台", "CommandHall · grassroots governance"),
+    "home.wall": ("指挥大屏", "Command wall"),
+    "home.wall.hint": ("实时案件地图与关键指标", "Live case map and key figures"),
+    "lang.switch": ("English", "中文"),
+    # The wall
+    "wall.title": ("综治中心指挥大屏", "CommandHall wall"),
+    "wall.subtitle": (
+        "一网感知 · 一网纵观 · 一网指挥 · 一网协同",
+        "Sense · See · Command · Cooperate",
+    ),
+    "wall.latest": ("最新案件", "Latest cases"),
+    "wall.latest.empty": ("今日暂无案件", "No cases today"),
+    "wall.by_township": ("乡镇态势", "By township"),
+    "wall.by_category": ("案件类别", "By category"),
+    "wall.legend.green": ("正常", "On time"),
+    "wall.legend.yellow": ("黄灯催办", "Yellow: urge"),
+    "wall.legend.red": ("红灯督办", "Red: overdue"),
+    "wall.legend.closed": ("今日办结", "Closed today"),
+    "kpi.reported_today": ("今日上报", "Reported today"),
+    "kpi.open": ("办理中", "Open"),
+    "kpi.closed_today": ("今日办结", "Closed today"),
+    "kpi.overdue": ("超期", "Overdue"),
+    "kpi.yellow": ("黄灯", "Yellow"),
+    "conn.connecting": ("连接中", "Connecting"),
+    "conn.connected": ("已连接", "Connected"),
+    "conn.reconnecting": ("重连中", "Reconnecting"),
+    "conn.offline": ("离线", "Offline"),
+    # Case states (see dispatch.domain.lifecycle.CaseState)
+    "state.reported": ("上报", "Reported"),
+    "state.verified": ("核实", "Verified"),
+    "state.registered": ("立案", "Registered"),
+    "state.dispatched": ("派遣", "Dispatched"),
+    "state.accepted": ("签收", "Accepted"),
+    "state.handling": ("处置中", "Handling"),
+    "state.handled": ("已处置", "Handled"),
+    "state.closed": ("结案", "Closed"),
+    "state.reviewed": ("已回访", "Reviewed"),
+    "state.rejected": ("不予受理", "Rejected"),
+    "state.returned": ("回退", "Returned"),
+    "state.suspended": ("挂起", "Suspended"),
+    "state.escalated": ("上报上级", "Escalated"),
+    "state.reopened": ("重办", "Reopened"),
+    "state.merged": ("合并", "Merged"),
+    "state.cancelled": ("撤销", "Cancelled"),
+    "week.0": ("星期日", "Sunday"),
+    "week.1": ("星期一", "Monday"),
+    "week.2": ("星期二", "Tuesday"),
+    "week.3": ("星期三", "Wednesday"),
+    "week.4": ("星期四", "Thursday"),
+    "week.5": ("星期五", "Friday"),
+    "week.6": ("星期六", "Saturday"),
+    "light.green": ("绿灯", "Green"),
+    "light.yellow": ("黄灯", "Yellow"),
+    "light.red": ("红灯", "Red"),
+}
+
+
+def normalize_lang(value: str | None, default: str = DEFAULT_LANG) -> str:
+    """The supported language closest to `value` (`en-US` → `en`, `zh` → `zh-CN`)."""
+    if not value:
+        return default
+    lowered = value.strip().lower()
+    if lowered.startswith("en"):
+        return EN
+    if lowered.startswith("zh"):
+        return ZH
+    return default
+
+
+def t(key: str, lang: str = DEFAULT_LANG) -> str:
+    """The string for `key` in `lang`; an unknown key raises KeyError naming it."""
+    try:
+        zh, en = _TABLE[key]
+    except KeyError:
+        raise KeyError(f"no UI string {key!r}; add it to dashboard/i18n.py") from None
+    return en if lang == EN else zh
+
+
+def keys(prefix: str) -> list[str]:
+    return [k for k in _TABLE if k.startswith(prefix)]
+
+
+def bundle(prefixes: Iterable[str], lang: str) -> dict[str, str]:
+    """Every string whose key starts with one of `prefixes`, for the browser code."""
+    wanted = tuple(prefixes)
+    return {k: t(k, lang) for k in _TABLE if k.startswith(wanted)}
+
+
+def other_lang(lang: str) -> str:
+    return ZH if lang == EN else EN
+
+
+def table() -> Mapping[str, tuple[str, str]]:
+    """The whole table (for tests that check every key has both languages)."""
+    return dict(_TABLE)

@@ -1,0 +1,52 @@
+"""The live wall of the command hall (/wall): map, KPIs, boards and latest cases, all live."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import ClientsideFunction, Input, Output, State
+
+from dashboard.i18n import normalize_lang
+from dashboard.wall_layout import BOARDS, KPI_KEYS, Bounds, bounds_of, wall_page
+from dispatch.api import the_app
+
+dash.register_page(__name__, path="/wall", title="综治中心指挥大屏 · CommandHall", name="wall")
+
+
+def _county(data_dir: Path) -> tuple[Bounds | None, str]:
+    """The county's bounding box and name, from the base map written at seed time."""
+    path = data_dir / "basemap" / "boundary.geojson"
+    try:
+        boundary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, ""  # not seeded yet: the map opens on a default view
+    features = boundary.get("features") or [{}]
+    return bounds_of(boundary), str((features[0].get("properties") or {}).get("name", ""))
+
+
+def layout(lang: str | None = None, **_query: Any) -> Any:
+    app = the_app()
+    offset = app.core.clock.now().astimezone(app.core.timezone).utcoffset()
+    bounds, county = _county(Path(app.settings.data_dir))
+    return wall_page(
+        lang=normalize_lang(lang, default=app.settings.lang),
+        bounds=bounds,
+        county=county,
+        tz_offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
+        tile_url=app.settings.tile_url,
+    )
+
+
+# Order matters: it is the order of the list dash_clientside.wall.render returns.
+dash.clientside_callback(
+    ClientsideFunction("wall", "render"),
+    [Output(f"wall-kpi-{key}", "children") for key in KPI_KEYS]
+    + [Output("wall-latest-list", "children")]
+    + [Output(f"wall-{board}-list", "children") for board in BOARDS]
+    + [Output("wall-cases", "data")],
+    Input("wall-view", "data"),
+    State("wall-latest-empty", "children"),
+)
