@@ -49,11 +49,13 @@ class Fanout:
         poll_interval: float = 1.0,
         heartbeat_interval: float = 15.0,
         batch_limit: int = 1000,
+        coalesce: float = 0.02,
     ) -> None:
         self._core, self._names, self._emit = core, names, emit
         self.poll_interval = poll_interval
         self.heartbeat_interval = heartbeat_interval
         self.batch_limit = batch_limit
+        self.coalesce = coalesce
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -82,7 +84,10 @@ class Fanout:
     def _run(self) -> None:
         last_beat = time.monotonic()
         while not self._stop.is_set():
-            self._wake.wait(self.poll_interval)
+            if self._wake.wait(self.poll_interval):
+                # Let commits that land together be read together: one query and one
+                # emit per room for a burst instead of one per commit.
+                self._stop.wait(self.coalesce)
             self._wake.clear()
             try:
                 while self.pump() >= self.batch_limit:

@@ -68,6 +68,8 @@ class UnitOfWork:
         self.committed: list[StoredEvent] = []
 
     def __enter__(self) -> UnitOfWork:
+        if self._db.write_lock is not None:
+            self._db.write_lock.acquire()
         self.session = self._db.writer()
         self.cases = CaseRepository(self.session)
         self._loose: list[tuple[Event, int | None]] = []
@@ -80,8 +82,12 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()
-        self.session.close()
+        try:
+            self.session.rollback()
+            self.session.close()
+        finally:
+            if self._db.write_lock is not None:
+                self._db.write_lock.release()
 
     def record(self, events: Sequence[Event], *, township_id: int | None = None) -> None:
         """Events that belong to no loaded case (for example, about a worker)."""
