@@ -190,3 +190,28 @@ class IdempotencyRow(Base):
     case_id: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class PositionRow(Base):
+    """Position history of grid workers, appended in batches (realtime/history.py).
+
+    No foreign key to grid_workers: ingest has checked the worker, and this table takes
+    thousands of rows a second. No retention yet: rows are kept until someone deletes them.
+    """
+
+    __tablename__ = "positions"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    worker_id: Mapped[int] = mapped_column(Integer)
+    fixed_at: Mapped[datetime] = mapped_column(UtcDateTime())  # when the phone measured it
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    lat: Mapped[float] = mapped_column(Float)
+    long: Mapped[float] = mapped_column(Float)
+    accuracy: Mapped[float | None] = mapped_column(Float)
+    speed: Mapped[float | None] = mapped_column(Float)
+    battery: Mapped[float | None] = mapped_column(Float)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)  # an impossible speed
+
+
+Index("ix_positions_worker_fixed", PositionRow.worker_id, PositionRow.fixed_at)

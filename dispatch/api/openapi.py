@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from dispatch.api import openapi_workers
 from dispatch.api.rest import GEO_LAYERS, IDEMPOTENCY_SCOPE
 from dispatch.domain.lifecycle import Action, CaseState
 from dispatch.domain.org import Level
@@ -175,6 +176,7 @@ SCHEMAS: dict[str, Schema] = {
             "day_start": TIME,
             "township_id": NULL_INT,
             "cases": {"type": "array", "items": _ref("CaseSummary")},
+            "workers": {"type": "array", "items": _ref("Worker")},
         },
     },
     "Kpis": {
@@ -363,6 +365,9 @@ PATHS: dict[str, Schema] = {
         }
     },
 }
+
+PATHS.update(openapi_workers.PATHS)
+SCHEMAS.update(openapi_workers.SCHEMAS)
 
 
 def document() -> dict[str, Any]:

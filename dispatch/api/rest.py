@@ -18,6 +18,7 @@ from dispatch.domain.categories import CATEGORIES, DEPARTMENTS
 from dispatch.domain.lifecycle import TRANSITIONS, CaseState
 from dispatch.service import actions, intake, queries
 from dispatch.service.errors import ServiceError, ValidationError
+from realtime import positions
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -211,6 +212,45 @@ def geo(layer: str) -> ResponseReturnValue:
         return error("not_found", f"map layer {layer} has not been generated", "layer", 404)
     response = send_file(path.resolve(), mimetype="application/geo+json", max_age=3600)
     return response
+
+
+# -- grid workers: fixes from phones, the live map, dispatch suggestions ----------------------
+
+
+@api.post("/positions")
+def post_positions() -> ResponseReturnValue:
+    """A batch `{"fixes": [...]}` from a phone: 200 when anything was kept, else 400."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(
+            "POST /api/positions takes application/json, got "
+            + (request.content_type or "no Content-Type")
+        )
+    try:
+        body = json.loads(request.get_data())
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        raise ValidationError(f"the body is not valid UTF-8 JSON: {exc}", field="body") from None
+    result = positions.ingest_positions(the_app().core, body)
+    return jsonify(result.to_wire()), result.status
+
+
+@api.get("/workers")
+def list_workers() -> ResponseReturnValue:
+    """Every grid worker with its latest position and presence."""
+    township_id = int_arg("township_id")
+    return jsonify({"workers": positions.current_workers(the_app().core, township_id=township_id)})
+
+
+@api.get("/workers/nearest")
+def nearest_workers() -> ResponseReturnValue:
+    """Dispatch suggestions: on-duty, not-offline workers nearest a point, its grid first."""
+    for name in ("lat", "long"):
+        if request.args.get(name, "") == "":
+            raise ValidationError(f"{name} is required", field=name)
+    limit = int_arg("limit", 5, low=1, high=positions.MAX_NEAREST) or 5
+    found = positions.nearest_workers(
+        the_app().core, request.args["lat"], request.args["long"], limit=limit
+    )
+    return jsonify({"workers": found})
 
 
 @api.get("/openapi.json")

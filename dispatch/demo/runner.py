@@ -15,6 +15,7 @@ from dispatch.demo.seed import seed_demo
 from dispatch.service import actions
 from dispatch.service.apikeys import create_api_key
 from dispatch.service.core import Core
+from realtime.positions import sweep_presence
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def simulator_key(core: Core, data_dir: Path) -> str:
 
 def run_demo(settings: Settings, *, host: str, port: int) -> int:
     from dispatch.demo.simulator import Simulator
+    from dispatch.demo.walkers import Walkers
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
@@ -42,6 +44,10 @@ def run_demo(settings: Settings, *, host: str, port: int) -> int:
     server = make_server(host, port, app.flask, threaded=True)
     base = f"http://{_client_host(host)}:{server.server_port}"
     app.background.append(Periodic("sla-clock", 15.0, lambda: actions.tick(app.core)))
+    # Presence changes with time alone (online → idle → offline); in production the worker sweeps.
+    app.background.append(
+        Periodic("presence", 5.0, lambda: sweep_presence(app, app.core.clock.now()))
+    )
     if settings.simulator:
         app.background.append(
             Simulator(
@@ -50,6 +56,14 @@ def run_demo(settings: Settings, *, host: str, port: int) -> int:
                 base_url=base,
                 api_key=simulator_key(app.core, settings.data_dir),
                 interval=settings.simulator_interval,
+            )
+        )
+        app.background.append(
+            Walkers(
+                app,
+                build_demo_county(settings.demo_seed),
+                base_url=base,
+                speed_factor=settings.simulator_speed,
             )
         )
     app.start()

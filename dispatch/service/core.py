@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from dispatch.adapters.clock import Clock
@@ -12,6 +12,9 @@ from dispatch.adapters.db import Database
 from dispatch.domain.routing import GridIndex
 from dispatch.domain.sla import SlaPolicy
 from dispatch.service.unit_of_work import StoredEvent, UnitOfWork
+
+if TYPE_CHECKING:
+    from realtime.positions import PositionService
 
 
 class Publisher(Protocol):
@@ -33,6 +36,8 @@ class Core:
     policy: SlaPolicy = field(default_factory=SlaPolicy)
     publisher: Publisher = field(default_factory=NoPublisher)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    # Latest positions, presence and position history of grid workers (the bootstrap wires it).
+    positions: PositionService | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db, after_commit=self.publisher.published)

@@ -139,7 +139,8 @@ def local_midnight(core: Core, now: datetime) -> datetime:
 
 
 def snapshot(core: Core, names: Directory, *, township_id: int | None = None) -> dict[str, Any]:
-    """What a screen starts from: the head seq, then every open case and today's others.
+    """What a screen starts from: the head seq, every open case and today's others, and every
+    grid worker with its latest position and presence.
 
     The head is read first, in the same read transaction: events after it are replayed on
     top, and applying an event twice is harmless, so nothing falls between the two.
@@ -165,6 +166,12 @@ def snapshot(core: Core, names: Directory, *, township_id: int | None = None) ->
         "day_start": midnight.isoformat(),
         "township_id": township_id,
         "cases": cases,
+        # Positions are state, not events: screens start from these and apply frames on top.
+        "workers": (
+            core.positions.workers(township_id=township_id, strict=False)
+            if core.positions is not None
+            else []
+        ),
     }
 
 
