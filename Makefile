@@ -26,7 +26,7 @@ VENDOR_JS := assets/vendor/socket.io.min.js assets/vendor/socket.io.min.js.map
 
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: help venv install demo test browser bench lint clean distclean
+.PHONY: help venv install demo test browser tools bench lint clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -59,7 +59,7 @@ demo: venv ## run the embedded demo (DEMO_ARGS=... passes options)
 	$(VENV)/bin/commandhall demo $(DEMO_ARGS)
 
 # Exit code 5 means pytest collected nothing: say so, and fail like any other error.
-test: venv browser ## run pytest (PYTEST_ARGS=... selects tests or adds flags)
+test: venv browser tools ## run pytest (PYTEST_ARGS=... selects tests or adds flags)
 	@mkdir -p $(ARTIFACTS)
 	@$(VENV_PY) -m pytest -q --timeout=$(TEST_TIMEOUT) --junitxml=$(ARTIFACTS)/junit.xml \
 		$(PYTEST_ARGS) || { rc=$$?; \
@@ -68,6 +68,9 @@ test: venv browser ## run pytest (PYTEST_ARGS=... selects tests or adds flags)
 
 browser: ## install Debian chromium, chromium-driver and fonts-noto-cjk if missing
 	@bash scripts/ensure-browser.sh
+
+tools: ## install Debian nginx, openssl and redis-server if missing (deployment tests)
+	@bash scripts/ensure-tools.sh
 
 bench: venv ## run every bench/bench_*.py
 ifeq ($(BENCHES),)

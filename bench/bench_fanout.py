@@ -245,6 +245,7 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
             loader.start()
         time.sleep(2)  # the positions load is on before the first case
         cpu0 = [cpu_seconds(pid) for pid in pids]
+        me0 = cpu_seconds(os.getpid())
         started = time.monotonic()
         phase1 = measure(screens, CaseLoad(webs, points, args.rate, args.seconds))
         elapsed = time.monotonic() - started
@@ -252,6 +253,7 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
             round(100 * (cpu_seconds(pid) - c) / elapsed, 1)
             for pid, c in zip(pids, cpu0, strict=True)
         ]
+        phase1["bench_cpu_percent"] = round(100 * (cpu_seconds(os.getpid()) - me0) / elapsed, 1)
         phase1["rss_mb"] = [rss_mb(pid) for pid in pids]
         phase1["rss_idle_mb"] = idle
         phase1["threads_in_worker"] = [thread_count(pid) for pid in pids]
@@ -276,17 +278,21 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
                 ramp.append({"clients": step, "error": f"connect failed: {exc}"})
                 break
             time.sleep(2)
-            cpu = cpu_seconds(pids[0])
+            cpu, me = cpu_seconds(pids[0]), cpu_seconds(os.getpid())
             began = time.monotonic()
             row = measure(screens, CaseLoad([b], points, args.ramp_rate, args.step_seconds))
             row["cpu_percent"] = round(
                 100 * (cpu_seconds(pids[0]) - cpu) / (time.monotonic() - began), 1
             )
+            took = time.monotonic() - began
+            row["bench_cpu_percent"] = round(100 * (cpu_seconds(os.getpid()) - me) / took, 1)
             row["rss_mb"] = rss_mb(pids[0])
+            row["threads_in_worker"] = thread_count(pids[0])
             ramp.append({"clients": step, **row})
             out.say(f"  {step:5d} screens: p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, "
                     f"p99 {row['p99_ms']} ms, missing {row['missing']}, "
-                    f"cpu {row['cpu_percent']} %, rss {row['rss_mb']} MB")  # fmt: skip
+                    f"cpu {row['cpu_percent']} % (bench {row['bench_cpu_percent']} %), "
+                    f"rss {row['rss_mb']} MB, {row['threads_in_worker']} threads")  # fmt: skip
             if row["p95_ms"] > CAPACITY_P95_MS or row["missing"]:
                 break
         for loader in loaders:
@@ -305,7 +311,8 @@ def report(r: dict[str, Any], args: argparse.Namespace, out: Out) -> list[str]:
     columns = ("n", "p50_ms", "p95_ms", "p99_ms", "max_ms", "missing")
     out.stats("case → screen", {"POST → screen": f, "the POST alone": f["post"]}, columns)
     out.say(f"web workers: rss {f['rss_mb']} MB (idle {f['rss_idle_mb']} MB), "
-            f"cpu {f['cpu_percent']} %, threads {f['threads_in_worker']}")  # fmt: skip
+            f"cpu {f['cpu_percent']} %, threads {f['threads_in_worker']}; "
+            f"this process (the screens) {f['bench_cpu_percent']} % cpu")  # fmt: skip
     if r["positions_endpoint"]:
         out.say(f"positions: {f['fixes_per_s']} fixes/s sent, {f['fixes_accepted']} accepted, "
                 f"POST p50 {f['fix_post']['p50_ms']} ms, p99 {f['fix_post']['p99_ms']} ms, "

@@ -41,7 +41,11 @@ class RawScreen(threading.Thread):
 
     def open(self) -> None:
         """Connect and join /live (blocking); the reading thread starts once joined."""
-        ws = websocket.create_connection(self.url, timeout=30, suppress_origin=True)
+        # websocket-client checks UTF-8 byte by byte in Python unless told not to: with
+        # position frames arriving every second that alone would saturate this process.
+        ws = websocket.create_connection(
+            self.url, timeout=30, suppress_origin=True, skip_utf8_validation=True
+        )
         opening = ws.recv()
         if not str(opening).startswith("0"):
             raise RuntimeError(f"not an Engine.IO open packet: {opening!r}")

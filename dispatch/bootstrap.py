@@ -67,7 +67,7 @@ def make_positions(
 def build_core(
     settings: Settings, *, clock: Clock | None = None, migrate: bool = True
 ) -> tuple[Core, Directory]:
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url, pool_size=settings.db_pool_size)
     if migrate:
         db.migrate()
     names = Directory.load(db)

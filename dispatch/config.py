@@ -25,6 +25,8 @@ class Settings:
     redis_url: str = ""  # empty: the in-process bus
     # Every Redis key and channel starts with this, so deployments (or tests) can share a server.
     redis_prefix: str = "commandhall:"
+    # Connections per engine: each process opens up to twice this (pool + overflow).
+    db_pool_size: int = 10
     secret_key: str = ""
     ice_servers: tuple[dict[str, Any], ...] = ()
     tile_url: str = ""  # empty: the offline vector base map
@@ -58,6 +60,10 @@ class Settings:
             raise ConfigError(
                 f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://, "
                 f"got {self.redis_url!r}"
+            )
+        if not 1 <= self.db_pool_size <= 200:
+            raise ConfigError(
+                f"{PREFIX}DB_POOL_SIZE must be between 1 and 200, got {self.db_pool_size}"
             )
         if not self.redis_prefix or any(c.isspace() for c in self.redis_prefix):
             raise ConfigError(
@@ -102,6 +108,14 @@ class Settings:
                     f"{PREFIX}ANONYMOUS_SCREENS must be true or false, got {anonymous!r}"
                 )
             values["anonymous_screens"] = anonymous in ("true", "1")
+        pool = get("DB_POOL_SIZE")
+        if pool:
+            try:
+                values["db_pool_size"] = int(pool)
+            except ValueError:
+                raise ConfigError(
+                    f"{PREFIX}DB_POOL_SIZE must be a whole number such as 10, got {pool!r}"
+                ) from None
         interval = get("SIMULATOR_INTERVAL")
         if interval:
             try:

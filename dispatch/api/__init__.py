@@ -36,6 +36,11 @@ def healthz() -> ResponseReturnValue:
         checks["database"] = {"ok": False, "error": str(exc)}
     checks["bus"] = app.bus.health()
     checks["fanout"] = app.fanout.health() if app._started else {"ok": True, "started": False}
-    checks["media"] = {"ok": True, "kind": "embedded", "note": "no media process yet"}
+    # The worker and media processes are peers, not parts of this one: their absence is
+    # reported (`alive: false`) but does not fail this web process (docs/deploy.md).
+    for peer in ("worker", "media"):
+        checks[peer] = app.bus.alive(peer) if app.settings.redis_url else {
+            "ok": True, "kind": "embedded",
+        }  # fmt: skip
     ok = all(bool(c.get("ok")) for c in checks.values())
     return jsonify({"ok": ok, **checks}), 200 if ok else 503
