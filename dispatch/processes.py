@@ -234,6 +234,10 @@ def run_worker(settings: Settings, *, tick_interval: float = TICK_INTERVAL) -> i
     tasks = [Periodic("sla-clock", tick_interval, lambda: actions.tick(core))]
     sweep = presence_sweep(core)
     if sweep is not None:
+        # The sweep publishes presence changes through the position feed, which sends
+        # from a thread of its own: start the service so that thread runs.
+        assert core.positions is not None
+        tasks.append(core.positions)  # type: ignore[arg-type]
         tasks.append(Periodic("presence-sweep", tick_interval, sweep))
     else:
         log.info("worker: no presence sweep (realtime.positions is not installed)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import queue
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -61,6 +62,9 @@ def _tell(listeners: Sequence[Listener], records: Sequence[Latest]) -> None:
             log.exception("position listener failed")
 
 
+OUTBOX_LIMIT = 1000  # ingest batches waiting for Redis
+
+
 class RedisFeed:
     """Redis pub/sub between processes; reconnects with capped back-off."""
 
@@ -71,6 +75,12 @@ class RedisFeed:
         self._listeners: list[Listener] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Messages for the other hosts go out from a thread of their own: a hung Redis must
+        # not hold up a phone's POST. When it is away the oldest news is dropped first; the
+        # next fix of each worker repairs the map (every 5-10 s while it is online).
+        self._outbox: queue.Queue[str] = queue.Queue(maxsize=OUTBOX_LIMIT)
+        self._sender: threading.Thread | None = None
+        self.dropped = 0
         self.subscribed = False
         self.last_error = ""
 
@@ -79,11 +89,26 @@ class RedisFeed:
             return
         _tell(self._listeners, records)  # handle here, then tell the other hosts
         message = json.dumps({"host": self.host_id, "workers": [r.encode() for r in records]})
-        try:
-            self._redis.publish(self.channel, message)
-        except redis.RedisError as exc:
-            self.last_error = f"publish failed: {exc}"
-            log.warning("position feed publish failed (%d workers): %s", len(records), exc)
+        while True:
+            try:
+                self._outbox.put_nowait(message)
+                return
+            except queue.Full:
+                with contextlib.suppress(queue.Empty):
+                    self._outbox.get_nowait()
+                    self.dropped += 1
+
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                message = self._outbox.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            try:
+                self._redis.publish(self.channel, message)
+            except redis.RedisError as exc:
+                self.last_error = f"publish failed: {exc}"
+                log.warning("position feed publish failed: %s", exc)
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -92,6 +117,10 @@ class RedisFeed:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="position-feed", daemon=True)
             self._thread.start()
+            self._sender = threading.Thread(
+                target=self._send_loop, name="position-feed-send", daemon=True
+            )
+            self._sender.start()
 
     def stop(self) -> None:
         self._stop.set()
