@@ -2,7 +2,9 @@
 
 The live parts start empty: the socket bridge (assets/js/bridge.js) fills the `wall-view`
 store, and one clientside callback (`dash_clientside.wall.render` in assets/js/wall.js) turns
-it into the KPI numbers, the ranked boards, the latest-cases list and the map markers.
+it into the KPI numbers, the ranked boards, the latest-cases list, the case markers and the
+presence counts. Grid workers are the exception: their markers live in a plain Leaflet layer
+(`wall-workers`) that assets/js/wall.js moves in place, marker by marker, as frames arrive.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from dash import dcc, html
 
 from dashboard.i18n import EN, bundle, other_lang, t
 
-KPI_KEYS = ("reported_today", "open", "closed_today", "overdue", "yellow")
+CASE_KPIS = ("reported_today", "open", "closed_today", "overdue", "yellow")
+KPI_KEYS = (*CASE_KPIS, "workers_online")
 BOARDS = ("township", "category")  # the ranked panels left of the map
 LIGHTS = ("green", "yellow", "red", "closed")
+PRESENCES = ("online", "idle", "offline")  # realtime/presence.py
 # Painted bottom to top; each layer in its own pane, because layers loaded by URL arrive in
 # whatever order the network gives and markers must never end up under a township fill.
 BASE_LAYERS = (  # (layer, pane z-index, style function, extra GeoJSON props)
@@ -27,6 +31,7 @@ BASE_LAYERS = (  # (layer, pane z-index, style function, extra GeoJSON props)
     ("roads", 403, "road", {}),
     ("boundary", 404, "boundary", {}),
 )
+WORKERS_PANE_Z = 430  # above the base map, under the cases: a case is what the hall acts on
 CASES_PANE_Z = 450
 EMPTY = {"type": "FeatureCollection", "features": []}
 Bounds = list[list[float]]  # [[south, west], [north, east]]
@@ -153,6 +158,19 @@ def base_layers(tile_url: str = "") -> list[Any]:
     return layers
 
 
+def worker_markers() -> dl.Pane:
+    """An empty layer group; assets/js/wall.js adds, moves and restyles its markers."""
+    return dl.Pane(
+        dl.LayerGroup(
+            id="wall-workers",
+            eventHandlers={"add": js("workersAdded")},
+            disableDefaultEventHandlers=True,
+        ),
+        name="wall-workers-pane",
+        style={"zIndex": WORKERS_PANE_Z},
+    )
+
+
 def case_markers() -> dl.Pane:
     return dl.Pane(
         dl.GeoJSON(id="wall-cases", data=EMPTY, pointToLayer=js("pointToLayer")),
@@ -162,14 +180,44 @@ def case_markers() -> dl.Pane:
 
 
 def legend(lang: str) -> html.Div:
+    """The case lights (top left of the map)."""
     return html.Div(
-        className="wall-legend",
+        className="wall-legend is-cases",
         children=[
-            html.Div(
-                className=f"wall-legend-item is-{light}",
-                children=[html.Span(className="wall-legend-dot"), t(f"wall.legend.{light}", lang)],
-            )
-            for light in LIGHTS
+            html.Div(t("wall.legend.cases", lang), className="wall-legend-title"),
+            *(
+                html.Div(
+                    className=f"wall-legend-item is-{light}",
+                    children=[
+                        html.Span(className="wall-legend-dot"),
+                        t(f"wall.legend.{light}", lang),
+                    ],
+                )
+                for light in LIGHTS
+            ),
+        ],
+    )
+
+
+def presence_legend(lang: str) -> html.Div:
+    """Grid workers by presence, with live counts `wall-presence-<presence>` (bottom left)."""
+    return html.Div(
+        className="wall-legend is-workers",
+        children=[
+            html.Div(t("wall.legend.workers", lang), className="wall-legend-title"),
+            *(
+                html.Div(
+                    className=f"wall-legend-item is-{presence}",
+                    children=[
+                        html.Span(className="wall-legend-worker"),
+                        html.Span(t(f"presence.{presence}", lang), className="wall-legend-label"),
+                        html.Span(
+                            "–", id=f"wall-presence-{presence}", className="wall-legend-count"
+                        ),
+                    ],
+                )
+                for presence in PRESENCES
+            ),
         ],
     )
 
@@ -206,7 +254,7 @@ def case_map(lang: str, bounds: Bounds | None, tile_url: str = "") -> html.Div:
         className="wall-map-frame",
         children=[
             dl.MapContainer(
-                [*base_layers(tile_url), case_markers()],
+                [*base_layers(tile_url), worker_markers(), case_markers()],
                 id="wall-map",
                 className="wall-map",
                 zoomControl=False,
@@ -217,6 +265,7 @@ def case_map(lang: str, bounds: Bounds | None, tile_url: str = "") -> html.Div:
                 **viewport,
             ),
             legend(lang),
+            presence_legend(lang),
         ],
     )
 
@@ -248,7 +297,8 @@ def live_anchor(lang: str, tz_offset_minutes: int, township_id: int | None = Non
 
 
 def view_store() -> dcc.Store:
-    """What the bridge pushes: {kpis, latest, township, category, markers}, each optional."""
+    """What the bridge pushes: {kpis, workers, latest, township, category, markers}, each
+    optional (workers: the presence counts; the worker markers bypass the store)."""
     return dcc.Store(id="wall-view")
 
 

@@ -26,6 +26,13 @@ const results = steps.map((step) => {
     case "rollDay":
       state = CH.rollDay(state, CH.parseTime(step.now));
       return { dayStart: new Date(state.dayStart).toISOString() };
+    case "applyPositions": {
+      const before = state;
+      state = CH.applyPositions(state, step.frame);
+      return { unchanged: state === before };
+    }
+    case "workerCounts":
+      return CH.workerCounts(state);
     case "kpis":
       return CH.kpis(state, CH.parseTime(step.now));
     case "latest":

@@ -8,6 +8,10 @@
  * changed state at most once a second, the clock on each second boundary.
  * Protocol: docs/realtime.md, realtime/socket.py and realtime/fanout.py.
  *
+ * Grid workers are state, not events: `positions` frames carry no seq and are upserted by
+ * the reducer whenever they come. A frame lost while the link was down is not replayed, so
+ * after a reconnect the workers are taken again from a snapshot (see refreshWorkers).
+ *
  * Files load alphabetically (bridge.js before reducer.js and vendor/socket.io.min.js), so
  * nothing here touches `io` or the reducer before DOMContentLoaded.
  */
@@ -60,7 +64,8 @@
     this.everConnected = false;
     this.stopped = false;
     this.generation = 0; // bumped on disconnect: answers to older requests are ignored
-    this.stats = { batches: 0, catchups: 0, snapshots: 0, gaps: 0 };
+    this.workersStale = false; // frames may have been missed while the link was down
+    this.stats = { batches: 0, catchups: 0, snapshots: 0, gaps: 0, frames: 0, refreshes: 0 };
     this.connect();
   }
 
@@ -86,10 +91,12 @@
       reconnectionDelay: 1000,
       reconnectionDelayMax: 5000,
     }));
+    // The server emits `hello` and the replay from its connect handler, before it accepts
+    // the connection, and socket.io hands those to us before "connect": by now the replay
+    // may be applied and the link ready. "disconnect" is where readiness is lost.
     socket.on("connect", function () {
       self.heard();
       self.everConnected = true;
-      self.ready = false;
       self.dirty = true;
     });
     socket.on("disconnect", function (reason) {
@@ -100,6 +107,9 @@
       self.ready = false;
       self.lostAt = now();
       self.dirty = true;
+      // Positions sent while we are away are gone (a frame only carries what moved since
+      // the one before): a worker who goes offline meanwhile would never be told again.
+      self.workersStale = self.state !== null;
       if (reason === "io server disconnect" && !self.stopped) {
         socket.connect(); // the server hung up on purpose; socket.io would not retry
       }
@@ -116,6 +126,18 @@
       self.stats.batches += 1;
       self.queue.push(batch);
       self.drain();
+    });
+    socket.on("positions", function (frame) {
+      self.heard();
+      self.stats.frames += 1;
+      // Before the first snapshot there is nothing to move; the snapshot will hold it.
+      if (self.state) {
+        var next = CH.applyPositions(self.state, frame);
+        if (next !== self.state) {
+          self.state = next;
+          self.dirty = true;
+        }
+      }
     });
     socket.on("heartbeat", function (beat) {
       self.heard();
@@ -141,6 +163,29 @@
       this.ready = true;
       this.dirty = true;
     }
+    if (this.workersStale && !this.busy) {
+      this.refreshWorkers();
+    }
+  };
+
+  /**
+   * After a reconnect the cases were replayed from the log; the workers are taken from a
+   * snapshot (the protocol has no smaller request for them), applied like a frame as of the
+   * snapshot's server time, so frames that arrive meanwhile are not undone.
+   */
+  LiveLink.prototype.refreshWorkers = function () {
+    var self = this;
+    this.stats.refreshes += 1;
+    this.request("snapshot", {}, function (snap) {
+      self.busy = false;
+      self.workersStale = false; // only now: a failed request is retried after a catch-up
+      var next = CH.applyPositions(self.state, { t: snap.server_time, workers: snap.workers });
+      if (next !== self.state) {
+        self.state = next;
+        self.dirty = true;
+      }
+      self.drain();
+    });
   };
 
   LiveLink.prototype.status = function () {
@@ -184,6 +229,7 @@
     this.stats.snapshots += 1;
     this.request("snapshot", {}, function (snap) {
       self.state = CH.fromSnapshot(snap);
+      self.workersStale = false; // the snapshot brought every worker
       self.dirty = true;
       self.catchup();
     });

@@ -1,10 +1,13 @@
 /*
  * The one reducer every CommandHall screen uses: live updates and replay alike.
  *
- * State is {seq, dayStart, tzOffset, skew, townshipId, cases: {id: summary}}. It holds every
- * open case and every case reported or updated today (the same set as /api/snapshot), so the
- * KPI strip can be derived from it with the server's definitions (dispatch/service/queries.py
- * `kpis`). Functions never mutate their arguments.
+ * State is {seq, dayStart, tzOffset, skew, townshipId, cases: {id: summary},
+ * workers: {id: worker}, workersSeen: {id: ms}}. `cases` holds every open case and every case
+ * reported or updated today (the same set as /api/snapshot), so the KPI strip can be derived
+ * from it with the server's definitions (dispatch/service/queries.py `kpis`). `workers` holds
+ * every grid worker of the scope as the last `positions` frame (or the snapshot) told it:
+ * workers are state, not events, so they have no seq (docs/realtime.md, "Grid workers on the
+ * map"). Functions never mutate their arguments.
  *
  * Loads as a browser global (window.CommandHall) and as a Node module (tests/reducer_node.py).
  */
@@ -63,7 +66,7 @@
         cases[c.id] = c;
       }
     });
-    return {
+    var state = {
       seq: snapshot.seq,
       dayStart: dayStart,
       tzOffset: tzOffsetMinutes(snapshot.day_start),
@@ -71,7 +74,10 @@
       skew: isNaN(serverTime) ? 0 : serverTime - Date.now(),
       townshipId: snapshot.township_id === undefined ? null : snapshot.township_id,
       cases: cases,
+      workers: {},
+      workersSeen: {},
     };
+    return applyPositions(state, { t: snapshot.server_time, workers: snapshot.workers });
   }
 
   function copy(state) {
@@ -177,6 +183,76 @@
     return out;
   }
 
+  /* ---- grid workers: positions are state, not events ---- */
+
+  /**
+   * Whether `item`, seen at `seenAt`, is news for a worker we hold as `current`, seen at
+   * `currentSeen`. A newer fix (`at`) always is; an older one never (a frame can be overtaken
+   * by the snapshot it raced). For the same fix, presence only moves on with time (online →
+   * idle → offline), so the later look at it wins: a sweep's "offline" beats the "online" of
+   * a snapshot read before it, and not the other way round.
+   */
+  function isNews(item, seenAt, current, currentSeen) {
+    if (!current) {
+      return true;
+    }
+    var at = parseTime(item.at);
+    var held = parseTime(current.at);
+    if (isNaN(at)) {
+      // No fix at all: only news to a worker we know nothing better about.
+      return isNaN(held) && !(seenAt < currentSeen);
+    }
+    if (isNaN(held) || at > held) {
+      return true;
+    }
+    return at === held && !(seenAt < currentSeen);
+  }
+
+  /**
+   * Apply a `positions` frame {t, workers: [worker…]}: upsert each worker by id, unless we
+   * already hold a newer look at it. Returns the same state when nothing changed, so the
+   * caller can tell a frame that only repeated what we knew.
+   */
+  function applyPositions(state, frame) {
+    var items = (frame && frame.workers) || [];
+    var seenAt = parseTime(frame && frame.t);
+    var workers = null;
+    var seen = null;
+    items.forEach(function (item) {
+      var current = (workers || state.workers)[item.id];
+      var currentSeen = (seen || state.workersSeen)[item.id];
+      if (!isNews(item, seenAt, current, currentSeen)) {
+        return;
+      }
+      workers = workers || Object.assign({}, state.workers);
+      seen = seen || Object.assign({}, state.workersSeen);
+      // Merged: frames leave out what does not move (the snapshot's on_duty).
+      workers[item.id] = current ? Object.assign({}, current, item) : item;
+      seen[item.id] = isNaN(seenAt) ? currentSeen : seenAt;
+    });
+    if (!workers) {
+      return state;
+    }
+    return Object.assign({}, state, { workers: workers, workersSeen: seen });
+  }
+
+  /**
+   * Workers by presence. `workers_online` is what the hall calls 在线: online and idle alike,
+   * since an idle worker's phone is on and reaching us (it is standing still, perhaps at a
+   * case); offline includes workers who never sent a fix.
+   */
+  function workerCounts(state) {
+    var out = { online: 0, idle: 0, offline: 0, total: 0, workers_online: 0 };
+    var workers = state.workers || {};
+    Object.keys(workers).forEach(function (id) {
+      var presence = workers[id].presence;
+      out[presence === "online" || presence === "idle" ? presence : "offline"] += 1;
+      out.total += 1;
+    });
+    out.workers_online = out.online + out.idle;
+    return out;
+  }
+
   /** Cases newest first (by time reported, then id), at most `limit`. */
   function latest(state, limit) {
     var list = Object.keys(state.cases).map(function (id) {
@@ -200,5 +276,7 @@
     rollDay: rollDay,
     kpis: kpis,
     latest: latest,
+    applyPositions: applyPositions,
+    workerCounts: workerCounts,
   };
 });

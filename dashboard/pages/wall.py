@@ -10,7 +10,7 @@ import dash
 from dash import ClientsideFunction, Input, Output, State
 
 from dashboard.i18n import normalize_lang
-from dashboard.wall_layout import BOARDS, KPI_KEYS, Bounds, bounds_of, wall_page
+from dashboard.wall_layout import BOARDS, KPI_KEYS, PRESENCES, Bounds, bounds_of, wall_page
 from dispatch.api import the_app
 
 dash.register_page(__name__, path="/wall", title="综治中心指挥大屏 · CommandHall", name="wall")
@@ -46,7 +46,8 @@ dash.clientside_callback(
     [Output(f"wall-kpi-{key}", "children") for key in KPI_KEYS]
     + [Output("wall-latest-list", "children")]
     + [Output(f"wall-{board}-list", "children") for board in BOARDS]
-    + [Output("wall-cases", "data")],
+    + [Output("wall-cases", "data")]
+    + [Output(f"wall-presence-{presence}", "children") for presence in PRESENCES],
     Input("wall-view", "data"),
     State("wall-latest-empty", "children"),
 )

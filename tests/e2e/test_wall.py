@@ -154,7 +154,11 @@ def test_the_start_page_links_to_the_wall_and_the_wall_speaks_english(
     assert driver.find_element(By.CSS_SELECTOR, ".wall-title").text == "CommandHall wall"
     assert driver.find_element(By.ID, "wall-conn").text == "Connected"
     labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".wall-kpi-label")]
-    assert labels == ["Reported today", "Open", "Closed today", "Overdue", "Yellow"]
+    assert labels == [
+        "Reported today", "Open", "Closed today", "Overdue", "Yellow", "Workers online",
+    ]  # fmt: skip
+    legend = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".wall-legend-label")]
+    assert legend == ["On patrol", "Stationary", "Offline"]
     WebDriverWait(driver, 5).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#wall-latest-list .wall-row-state")
     )

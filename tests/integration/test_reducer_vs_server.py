@@ -8,6 +8,7 @@ with a snapshot taken afterwards. Then the KPI strip the browser derives must eq
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from dispatch.domain.geometry import centroid
 from dispatch.domain.org import UnitKind
 from dispatch.service import actions, queries
 from dispatch.service.intake import NewReport, submit_report
+from realtime.frames import PositionFrames
 from realtime.log import events_after
+from realtime.positions import ingest_positions
 from tests.reducer_node import run_reducer
 from tests.support import build_app
 
@@ -102,3 +105,45 @@ def test_the_kpis_derived_in_the_browser_equal_the_servers(app: App) -> None:
     )
     assert server["open"] > 0 and server["reported_today"] > 0, server
     assert out["results"][1] == server
+
+
+def test_a_stale_snapshot_plus_the_position_frames_equals_a_fresh_snapshot(app: App) -> None:
+    """Workers are state: the frames a screen gets bring its snapshot's workers up to date."""
+    frames: list[dict[str, Any]] = []  # what a county-wide screen (room "all") is sent
+
+    def emit(event: str, data: dict[str, Any], room: str) -> None:
+        if event == "positions" and room == "all":
+            frames.append(data)
+
+    sender = PositionFrames(app.names, app.core.clock, emit)
+    assert app.core.positions is not None
+    app.core.positions.feed.listen(sender.mark)
+    now = app.core.clock.now()
+    (long, lat), *_ = grid_points(app, 1)
+
+    def fixes(seconds_ago: float, north_m: float, *worker_ids: int) -> dict[str, Any]:
+        when = (now - timedelta(seconds=seconds_ago)).isoformat(timespec="milliseconds")
+        return {"fixes": [{"worker_id": w, "time": when, "lat": lat + north_m / 111_195,
+                           "long": long + w / 10_000} for w in worker_ids]}  # fmt: skip
+
+    ingest_positions(app.core, fixes(60, 0, 1, 2, 3))
+    old = queries.snapshot(app.core, app.names)
+    sender.flush()  # what moved before the snapshot: a screen may get it after, or not at all
+    ingest_positions(app.core, fixes(30, 200, 2, 4))  # one moves, one sends its first fix
+    sender.flush()
+    ingest_positions(app.core, fixes(20, 300, 3))
+    sender.flush()
+    fresh = queries.snapshot(app.core, app.names)
+
+    steps: list[dict[str, Any]] = [{"op": "fromSnapshot", "snapshot": old}]
+    steps += [{"op": "applyPositions", "frame": frame} for frame in frames]
+    steps.append({"op": "workerCounts"})
+    out = run_reducer(steps)
+
+    assert len(frames) == 3
+    assert out["state"]["workers"] == by_id(fresh["workers"])
+    moved = {w["id"]: w for w in fresh["workers"]}
+    assert {moved[w]["presence"] for w in (1, 2, 3, 4)} == {"online"}
+    counts = out["results"][-1]
+    assert counts["total"] == len(app.names.workers)
+    assert counts["workers_online"] == sum(w["presence"] != "offline" for w in fresh["workers"])

@@ -35,13 +35,16 @@ def case(
     }
 
 
-def snapshot(*cases: dict[str, Any], seq: int = 10) -> dict[str, Any]:
+def snapshot(
+    *cases: dict[str, Any], seq: int = 10, workers: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {
         "seq": seq,
         "server_time": LATER,
         "day_start": DAY_START,
         "township_id": None,
         "cases": list(cases),
+        "workers": workers or [],
     }
 
 
@@ -58,8 +61,10 @@ def event(seq: int, summary: dict[str, Any], kind: str = "case.updated") -> dict
     }
 
 
-def start(*cases: dict[str, Any], seq: int = 10) -> dict[str, Any]:
-    return {"op": "fromSnapshot", "snapshot": snapshot(*cases, seq=seq)}
+def start(
+    *cases: dict[str, Any], seq: int = 10, workers: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {"op": "fromSnapshot", "snapshot": snapshot(*cases, seq=seq, workers=workers)}
 
 
 def batch(start_seq: int, to: int, *events: dict[str, Any]) -> dict[str, Any]:
@@ -178,3 +183,128 @@ def test_latest_lists_newest_reports_first() -> None:
         ]
     )
     assert out["results"][1] == [2, 3]
+
+
+# -- grid workers: the `positions` frame (docs/realtime.md, "Grid workers on the map") ------
+
+
+def worker(
+    worker_id: int,
+    presence: str = "online",
+    *,
+    at: str | None = "2026-11-22T10:14:50.120+08:00",
+    lat: float | None = 25.64,
+    long: float | None = 103.74,
+) -> dict[str, Any]:
+    located = at is not None
+    return {
+        "id": worker_id,
+        "name": f"网格员{worker_id}",
+        "grid_id": 1000 + worker_id,
+        "township_id": 10,
+        "lat": lat if located else None,
+        "long": long if located else None,
+        "at": at,
+        "presence": presence,
+        "speed": 1.2 if located else None,
+        "battery": 80 if located else None,
+    }
+
+
+def positions(t: str, *workers: dict[str, Any]) -> dict[str, Any]:
+    return {"op": "applyPositions", "frame": {"t": t, "workers": list(workers)}}
+
+
+FRAME_T = "2026-11-22T10:15:01.000+08:00"  # a second after the snapshot (LATER)
+NEXT_FIX = "2026-11-22T10:15:00.500+08:00"
+
+
+def test_the_snapshot_gives_every_worker_by_id_even_those_without_a_fix() -> None:
+    never = worker(3, "offline", at=None)
+    out = run_reducer([start(workers=[worker(1), worker(2, "idle"), never])])
+    assert sorted(out["state"]["workers"]) == ["1", "2", "3"]
+    assert out["state"]["workers"]["3"] == never
+
+
+def test_a_frame_moves_known_workers_and_adds_new_ones() -> None:
+    moved = worker(1, at=NEXT_FIX, lat=25.65)
+    on_duty = {**worker(1), "on_duty": True}  # the snapshot says so; frames leave it out
+    out = run_reducer([start(workers=[on_duty, worker(2)]), positions(FRAME_T, moved, worker(9))])
+    assert out["results"][1] == {"unchanged": False}
+    assert out["state"]["workers"]["1"] == {**moved, "on_duty": True}
+    assert out["state"]["workers"]["2"] == worker(2)  # not in the frame: left as it was
+    assert out["state"]["workers"]["9"] == worker(9)
+
+
+def test_a_fix_older_than_the_one_we_hold_is_ignored() -> None:
+    newer = worker(1, at=NEXT_FIX, lat=25.65)
+    older = worker(1, at="2026-11-22T10:14:40.000+08:00", lat=25.60)
+    out = run_reducer(
+        [
+            start(workers=[worker(1)]),
+            positions(FRAME_T, newer),
+            positions("2026-11-22T10:15:02+08:00", older),  # a later frame, an older fix
+        ]
+    )
+    assert out["results"][2] == {"unchanged": True}
+    assert out["state"]["workers"]["1"]["lat"] == 25.65
+
+
+def test_the_same_fix_seen_later_changes_presence_and_seen_earlier_does_not() -> None:
+    # The sweep finds the worker offline with no new fix: same `at`, later frame.
+    offline = worker(1, "offline")
+    stale_online = worker(1, "online")
+    out = run_reducer(
+        [
+            start(workers=[worker(1)]),
+            positions(FRAME_T, offline),
+            # a frame computed before the sweep, overtaken on the way: must not revive it
+            positions("2026-11-22T10:15:00.900+08:00", stale_online),
+        ]
+    )
+    assert out["results"][1] == {"unchanged": False}
+    assert out["results"][2] == {"unchanged": True}
+    assert out["state"]["workers"]["1"]["presence"] == "offline"
+
+
+def test_a_frame_read_before_the_snapshot_does_not_undo_it() -> None:
+    # The snapshot (server_time LATER) already says idle; a frame from before it says online.
+    out = run_reducer(
+        [start(workers=[worker(1, "idle")]), positions("2026-11-22T10:14:59+08:00", worker(1))]
+    )
+    assert out["results"][1] == {"unchanged": True}
+    assert out["state"]["workers"]["1"]["presence"] == "idle"
+
+
+def test_applying_positions_leaves_cases_and_seq_alone() -> None:
+    out = run_reducer(
+        [start(case(1), workers=[worker(1)]), positions(FRAME_T, worker(1, at=NEXT_FIX))]
+    )
+    assert out["state"]["seq"] == 10 and sorted(out["state"]["cases"]) == ["1"]
+
+
+def test_workers_online_counts_online_and_idle_and_offline_includes_never_seen() -> None:
+    out = run_reducer(
+        [
+            start(
+                workers=[
+                    worker(1),
+                    worker(2),
+                    worker(3, "idle"),
+                    worker(4, "offline"),
+                    worker(5, "offline", at=None),
+                ]
+            ),
+            {"op": "workerCounts"},
+            positions(FRAME_T, worker(1, "offline"), worker(3, "offline"), worker(4, at=NEXT_FIX)),
+            {"op": "workerCounts"},
+        ]
+    )
+    assert out["results"][1] == {
+        "online": 2, "idle": 1, "offline": 2, "total": 5, "workers_online": 3,
+    }  # fmt: skip
+    assert out["results"][3] == {
+        "online": 2, "idle": 0, "offline": 3, "total": 5, "workers_online": 2,
+    }  # fmt: skip
+    assert out["state"]["workers"]["4"]["presence"] == "online"
+    assert out["state"]["workers"]["1"]["presence"] == "offline"

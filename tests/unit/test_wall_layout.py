@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from dashboard import i18n
-from dashboard.wall_layout import BOARDS, KPI_KEYS, bounds_of, strings_for_browser, wall_page
+from dashboard.wall_layout import (
+    BOARDS,
+    KPI_KEYS,
+    PRESENCES,
+    bounds_of,
+    strings_for_browser,
+    wall_page,
+)
 from dispatch.domain.lifecycle import CaseState
 from tests.conftest import require_service
 
@@ -70,7 +77,8 @@ def test_the_page_has_every_id_the_render_callback_writes() -> None:
     page = wall_page(lang="zh-CN", bounds=None, tz_offset_minutes=480)
     wanted = {f"wall-kpi-{k}" for k in KPI_KEYS} | {f"wall-{b}-list" for b in BOARDS}
     wanted |= {"wall-view", "wall-latest-list", "wall-latest-empty", "wall-cases", "wall-live"}
-    wanted |= {"wall-clock", "wall-date", "wall-conn", "wall-lang"}
+    wanted |= {"wall-clock", "wall-date", "wall-conn", "wall-lang", "wall-workers"}
+    wanted |= {f"wall-presence-{p}" for p in PRESENCES}
     assert wanted <= ids(page)
 
 
@@ -84,7 +92,7 @@ def test_the_render_callback_returns_one_value_per_output() -> None:
         "process.stdout.write(JSON.stringify(window.dash_clientside.wall.render({})));"
     )
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True)
-    assert len(json.loads(out.stdout)) == len(KPI_KEYS) + 1 + len(BOARDS) + 1
+    assert len(json.loads(out.stdout)) == len(KPI_KEYS) + 1 + len(BOARDS) + 1 + len(PRESENCES)
 
 
 def test_the_english_page_switches_back_to_chinese() -> None:
@@ -111,3 +119,19 @@ def test_bounds_cover_every_ring_of_every_feature() -> None:
     }
     assert bounds_of(collection) == [[25.2, 102.9], [26.0, 103.5]]
     assert bounds_of({"features": []}) is None
+
+
+def test_the_workers_kpi_and_the_presence_legend_speak_both_languages() -> None:
+    assert i18n.t("kpi.workers_online") == "网格员在线"
+    assert i18n.t("kpi.workers_online", i18n.EN) == "Workers online"
+    for lang in i18n.LANGS:
+        page = wall_page(lang=lang, bounds=None, tz_offset_minutes=480)
+        texts = {c.children for c in walk(page) if isinstance(getattr(c, "children", None), str)}
+        assert {i18n.t(f"presence.{p}", lang) for p in PRESENCES} <= texts
+
+
+def test_workers_are_drawn_above_the_base_map_and_under_the_cases() -> None:
+    page = wall_page(lang="zh-CN", bounds=None, tz_offset_minutes=480)
+    z = {c.name: c.style["zIndex"] for c in walk(page) if type(c).__name__ == "Pane"}
+    workers, cases = z.pop("wall-workers-pane"), z.pop("wall-cases-pane")
+    assert max(z.values()) < workers < cases, z
