@@ -111,6 +111,16 @@ class CaseRepository:
         self.session.flush()  # assigns the id the aggregate needs for its events
         return row
 
+    def report(self, row: CaseRow, *, actor: str | None = None) -> Case:
+        """Store a new case from its row and return the aggregate, with its CaseReported."""
+        self.add(row)
+        case = Case.report(
+            case_id=row.id, channel=row.channel, service_code=row.service_code,
+            description=row.description, lat=row.lat, long=row.long, now=row.reported_at,
+            township_id=row.township_id, grid_id=row.grid_id, actor=actor,
+        )  # fmt: skip
+        return self.track(case, row)
+
     def track(self, case: Case, row: CaseRow) -> Case:
         self.seen[case.id] = (case, row)
         return case

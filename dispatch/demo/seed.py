@@ -108,7 +108,6 @@ def seed_history(
     """Weeks of cases in every state, driven through the domain with a synthetic clock."""
     rng = random.Random(seed)
     now = core.clock.now()
-    grids = county.grids()
     created = 0
     for day in range(days, -1, -1):
         count = per_day if day else max(5, per_day // 3)
@@ -116,31 +115,36 @@ def seed_history(
             for _ in range(count):
                 age = timedelta(days=day, seconds=rng.uniform(0, 86_400 if day else 6 * 3600))
                 reported = now - age
-                code = _pick(rng, CATEGORY_WEIGHTS)
-                grid = rng.choice(grids)
-                long, lat = county.random_point_in(grid.id, rng)
-                where = core.grids.locate(long, lat)
-                place = f"{names.unit_name(where.township_id)}{rng.choice(ADDRESS_STREETS)}"
-                row = uow.cases.add(
-                    CaseRow(
-                        channel=_pick(rng, CHANNEL_WEIGHTS), service_code=code,
-                        description=report_text(code, place, rng), address=place, lat=lat,
-                        long=long, grid_id=where.grid_id, community_id=where.community_id,
-                        township_id=where.township_id, state="reported", reported_at=reported,
-                        updated_at=reported, submitted_by="seed",
-                    )
-                )  # fmt: skip
-                case = Case.report(
-                    case_id=row.id, channel=row.channel, service_code=code,
-                    description=row.description, lat=lat, long=long, now=reported,
-                    township_id=where.township_id, grid_id=where.grid_id, actor="seed",
-                )  # fmt: skip
-                uow.cases.track(case, row)
+                case = _seeded_case(uow, core, county, names, rng, reported)
                 _progress(case, core, names, rng, reported, now)
                 case.tick(now=now)
                 created += 1
             uow.commit(now)
     return created
+
+
+def _seeded_case(
+    uow: UnitOfWork,
+    core: Core,
+    county: DemoCounty,
+    names: Directory,
+    rng: random.Random,
+    reported: datetime,
+) -> Case:
+    """A new case somewhere in the county, as a citizen, the hotline or a worker reports it."""
+    code = _pick(rng, CATEGORY_WEIGHTS)
+    grid = rng.choice(county.grids())
+    long, lat = county.random_point_in(grid.id, rng)
+    where = core.grids.locate(long, lat)
+    place = f"{names.unit_name(where.township_id)}{rng.choice(ADDRESS_STREETS)}"
+    row = CaseRow(
+        channel=_pick(rng, CHANNEL_WEIGHTS), service_code=code,
+        description=report_text(code, place, rng), address=place, lat=lat, long=long,
+        grid_id=where.grid_id, community_id=where.community_id,
+        township_id=where.township_id, state="reported", reported_at=reported,
+        updated_at=reported, submitted_by="seed",
+    )  # fmt: skip
+    return uow.cases.report(row, actor="seed")
 
 
 def _progress(
@@ -226,35 +230,13 @@ def seed_side_paths(
     """A few recent cases in each side state, each driven there by real domain calls."""
     rng = random.Random(seed)
     now = core.clock.now()
-    grids = county.grids()
     created = 0
     with core.uow() as uow:
         for target, steps in SIDE_PATHS.items():
             for _ in range(per_state):
-                code = _pick(rng, CATEGORY_WEIGHTS)
-                category = CATEGORY_BY_CODE[code]
-                grid = rng.choice(grids)
-                long, lat = county.random_point_in(grid.id, rng)
-                where = core.grids.locate(long, lat)
                 t = now - timedelta(hours=rng.uniform(3, 20))
-                place = f"{names.unit_name(where.township_id)}{rng.choice(ADDRESS_STREETS)}"
-                row = uow.cases.add(
-                    CaseRow(
-                        channel=_pick(rng, CHANNEL_WEIGHTS), service_code=code,
-                        description=report_text(code, place, rng), address=place, lat=lat,
-                        long=long, grid_id=where.grid_id, community_id=where.community_id,
-                        township_id=where.township_id, state="reported", reported_at=t,
-                        updated_at=t, submitted_by="seed",
-                    )
-                )  # fmt: skip
-                case = uow.cases.track(
-                    Case.report(
-                        case_id=row.id, channel=row.channel, service_code=code,
-                        description=row.description, lat=lat, long=long, now=t,
-                        township_id=where.township_id, grid_id=where.grid_id, actor="seed",
-                    ),
-                    row,
-                )  # fmt: skip
+                case = _seeded_case(uow, core, county, names, rng, t)
+                category = CATEGORY_BY_CODE[case.service_code]
                 for step in steps:
                     t += timedelta(minutes=rng.uniform(10, 40))
                     _side_step(case, step, category.code, category.department, core, uow, t)

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch.adapters.orm import CaseRow, IdempotencyRow
 from dispatch.domain.categories import CATEGORY_BY_CODE
-from dispatch.domain.lifecycle import Case
 from dispatch.service.core import Core
 from dispatch.service.errors import IdempotencyMismatch, NotFound, ValidationError
 
@@ -200,15 +199,8 @@ def submit_report(
     values = validate(report, core)
     try:
         with core.uow() as uow:
-            row = uow.cases.add(
-                CaseRow(state="reported", reported_at=now, updated_at=now, **values)
-            )
-            case = Case.report(
-                case_id=row.id, channel=row.channel, service_code=row.service_code,
-                description=row.description, lat=row.lat, long=row.long, now=now,
-                township_id=row.township_id, grid_id=row.grid_id, actor=report.submitted_by or None,
-            )  # fmt: skip
-            uow.cases.track(case, row)
+            row = CaseRow(state="reported", reported_at=now, updated_at=now, **values)
+            uow.cases.report(row, actor=report.submitted_by or None)
             if idempotency is not None:
                 uow.session.add(
                     IdempotencyRow(

@@ -13,7 +13,7 @@ from dispatch.adapters.db import Database
 from dispatch.adapters.orm import CaseRow, EventRow
 from dispatch.adapters.repository import to_domain
 from dispatch.domain.events import CaseUrged
-from dispatch.domain.lifecycle import Case, CaseState
+from dispatch.domain.lifecycle import CaseState
 from dispatch.domain.routing import GridIndex
 from dispatch.domain.sla import SlaPolicy, Urgency
 from dispatch.service.core import Core
@@ -33,20 +33,15 @@ def core(db_url: str):
 
 def new_case(core: Core, *, township_id: int = 10, now: datetime = T0) -> int:
     with core.uow() as uow:
-        row = uow.cases.add(
+        case = uow.cases.report(
             CaseRow(
                 channel="citizen", service_code="garbage", description="垃圾桶满溢",
                 lat=25.6, long=103.8, township_id=township_id, state="reported",
                 reported_at=now, updated_at=now,
             )
         )  # fmt: skip
-        case = Case.report(
-            case_id=row.id, channel="citizen", service_code="garbage", description="垃圾桶满溢",
-            lat=25.6, long=103.8, now=now, township_id=township_id,
-        )  # fmt: skip
-        uow.cases.track(case, row)
         uow.commit(now)
-        return row.id
+        return case.id
 
 
 def seqs(core: Core) -> list[int]:
