@@ -93,17 +93,22 @@ def list_cases() -> ResponseReturnValue:
     return jsonify({"cases": queries.list_cases(app.core, app.names, f)})
 
 
-def _new_case_body() -> dict[str, Any]:
-    """The JSON object of POST /api/cases, its fields checked for type (not yet for value)."""
+def json_body() -> Any:
+    """The request's JSON body: 415 when it is not JSON, 400 when it does not parse."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(
-            "POST /api/cases takes application/json, got "
+            f"{request.method} {request.path} takes application/json, got "
             + (request.content_type or "no Content-Type")
         )
     try:
-        body = json.loads(request.get_data())
+        return json.loads(request.get_data())
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
         raise ValidationError(f"the body is not valid UTF-8 JSON: {exc}", field="body") from None
+
+
+def _new_case_body() -> dict[str, Any]:
+    """The JSON object of POST /api/cases, its fields checked for type (not yet for value)."""
+    body = json_body()
     if not isinstance(body, dict):
         raise ValidationError("the body must be a JSON object of case fields", field="body")
     for name, value in body.items():
@@ -220,16 +225,7 @@ def geo(layer: str) -> ResponseReturnValue:
 @api.post("/positions")
 def post_positions() -> ResponseReturnValue:
     """A batch `{"fixes": [...]}` from a phone: 200 when anything was kept, else 400."""
-    if request.mimetype != "application/json":
-        raise UnsupportedMediaType(
-            "POST /api/positions takes application/json, got "
-            + (request.content_type or "no Content-Type")
-        )
-    try:
-        body = json.loads(request.get_data())
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
-        raise ValidationError(f"the body is not valid UTF-8 JSON: {exc}", field="body") from None
-    result = positions.ingest_positions(the_app().core, body)
+    result = positions.ingest_positions(the_app().core, json_body())
     return jsonify(result.to_wire()), result.status
 
 
