@@ -4,7 +4,7 @@ The live parts start empty: the socket bridge (assets/js/bridge.js) fills the `w
 store, and one clientside callback (`dash_clientside.wall.render` in assets/js/wall.js) turns
 it into the KPI numbers, the ranked boards, the latest-cases list, the case markers and the
 presence counts. Grid workers are the exception: their markers live in a plain Leaflet layer
-(`wall-workers`) that assets/js/wall.js moves in place, marker by marker, as frames arrive.
+(`wall-workers`) that assets/js/wall_workers.js moves in place, marker by marker, as frames arrive.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def base_layers(tile_url: str = "") -> list[Any]:
 
 
 def worker_markers() -> dl.Pane:
-    """An empty layer group; assets/js/wall.js adds, moves and restyles its markers."""
+    """An empty layer group; assets/js/wall_workers.js adds, moves and restyles its markers."""
     return dl.Pane(
         dl.LayerGroup(
             id="wall-workers",
