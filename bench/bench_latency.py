@@ -23,75 +23,10 @@ from contextlib import ExitStack
 from typing import Any
 
 import requests
-import socketio
 from common import Out, post_report, quiet_logs, ratio, report_stream, serve_county, summarize_ms
 
+from tests.screens import LiveScreen, screen_token
 from tests.support import api_key
-
-NS = "/live"
-
-
-class Screen:
-    """A /live client that applies batches by the client rule and notes when each
-    `case.reported` arrived. Handlers run on threads of their own (python-socketio starts
-    one per message), so one lock keeps the reducer sequential; order is the rule's job."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.seq = url, None
-        self.reported: dict[int, float] = {}  # case id → when its case.reported arrived
-        self.catchups = 0
-        self.connected, self.ready = threading.Event(), threading.Event()
-        self._lock = threading.Lock()
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("events", self._on_events, namespace=NS)
-        self.sio.on("resync", self._on_resync, namespace=NS)
-        self.sio.on("heartbeat", self._on_heartbeat, namespace=NS)
-
-    def connect(self) -> None:
-        auth = {"last_seq": self.seq}
-        self.sio.connect(self.url, namespaces=[NS], auth=auth, transports=["websocket"])
-        self.connected.set()
-
-    def _on_events(self, batch: dict[str, Any]) -> None:
-        arrived = time.monotonic()
-        with self._lock:
-            self._apply(batch, arrived)
-
-    def _on_resync(self, data: dict[str, Any]) -> None:
-        # The server sends resync from its connect handler; this thread can run before the
-        # client has registered the namespace as connected, and calls would then fail.
-        self.connected.wait(30)
-        with self._lock:
-            snap = self.sio.call("snapshot", namespace=NS, timeout=30)
-            self.seq = snap["seq"]
-            self._catchup()
-        self.ready.set()
-
-    def _on_heartbeat(self, data: dict[str, Any]) -> None:
-        with self._lock:
-            if self.seq is not None and data["seq"] > self.seq:
-                self._catchup()
-
-    def _apply(self, batch: dict[str, Any], arrived: float) -> None:
-        if self.seq is None:
-            return  # no state yet: the snapshot and the catch-up after it cover this batch
-        if batch["from"] > self.seq:
-            self._catchup()
-            return
-        for event in batch["events"]:
-            if event["seq"] > self.seq and event["type"] == "case.reported":
-                self.reported.setdefault(event["case_id"], arrived)
-        self.seq = max(self.seq, batch["to"])
-
-    def _catchup(self) -> None:
-        while True:
-            answer = self.sio.call("catchup", {"after": self.seq}, namespace=NS, timeout=30)
-            if answer.get("resync"):
-                raise RuntimeError(f"catch-up answered resync: {answer.get('reason')}")
-            self.catchups += 1
-            self._apply(answer, time.monotonic())
-            if answer["to"] >= answer["head"]:
-                return
 
 
 class Poller(threading.Thread):
@@ -146,10 +81,10 @@ def submit_cases(
     return posted, answered
 
 
-def disconnect_all(screens: list[Screen]) -> None:
+def disconnect_all(screens: list[LiveScreen]) -> None:
     """All at once: against Werkzeug's server each websocket client waits 3 s for a close
     handshake that never comes, so one by one would take a minute."""
-    threads = [threading.Thread(target=s.sio.disconnect) for s in screens]
+    threads = [threading.Thread(target=s.disconnect) for s in screens]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -176,11 +111,12 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
         out.say(f"seeding the demo county{' with history' if args.history else ''} …")
         server = serve_county(stack, postgres=args.postgres, history=args.history)
         key, next_report = api_key(server.app, "bench"), report_stream(server.app)
-        screens = [Screen(server.url) for _ in range(args.screens)]
+        token = screen_token(server.app.settings.secret_key)
+        screens = [LiveScreen(token) for _ in range(args.screens)]
         stack.callback(disconnect_all, screens)
         for screen in screens:
-            screen.connect()
-        if not all(s.ready.wait(60) for s in screens):
+            screen.connect(server.url)
+        if not all(s.synced.wait(60) for s in screens):
             raise RuntimeError("a screen did not finish its snapshot within 60 s")
         stop, rng = threading.Event(), random.Random(args.seed)
         phases = [rng.uniform(0, args.interval) for _ in range(args.pollers)]
@@ -195,14 +131,14 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
         out.say(f"{args.screens} screens and {args.pollers} pollers; "
                 f"posting {args.rate:g} cases/s for {args.seconds:g} s …")  # fmt: skip
         posted, answered = submit_cases(server.url, key, args, next_report)
-        observers = [s.reported for s in screens] + [p.seen for p in pollers]
+        observers = [s.first_seen for s in screens] + [p.seen for p in pollers]
         deadline = time.monotonic() + 2 * args.interval + 10
         while time.monotonic() < deadline and latencies(posted, observers)[1]:
             time.sleep(0.1)  # let the stragglers arrive
 
-        socket, socket_missing = latencies(posted, [s.reported for s in screens])
+        socket, socket_missing = latencies(posted, [s.first_seen for s in screens])
         polled, polled_missing = latencies(posted, [p.seen for p in pollers])
-        first = first_arrivals(posted, [s.reported for s in screens])
+        first = first_arrivals(posted, [s.first_seen for s in screens])
         return {
             "database": "postgresql" if args.postgres else "sqlite",
             "cases": len(posted),

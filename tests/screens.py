@@ -35,6 +35,7 @@ class LiveScreen:
         self.live_seqs: list[int] = []  # seqs of the events that came in live batches
         self.first_seen: dict[int, float] = {}  # case id → monotonic time it first arrived
         self.resyncs: list[dict[str, Any]] = []
+        self.catchups = 0  # catch-up requests made (one per screen after its snapshot)
         self.errors: list[Any] = []
         self.synced = threading.Event()  # the first resync or replay has been applied
         self._connected = threading.Event()
@@ -110,6 +111,7 @@ class LiveScreen:
     def _catchup(self) -> None:
         while True:
             answer = self._call("catchup", {"after": self.seq})
+            self.catchups += 1
             if answer.get("resync"):
                 raise RuntimeError(f"catch-up answered resync: {answer.get('reason')}")
             self._apply(answer, time.monotonic())
