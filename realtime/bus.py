@@ -17,8 +17,8 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,22 @@ class Bus(Protocol):
     def alive(self, name: str) -> dict[str, object]: ...
 
 
+T = TypeVar("T")
+
+
+def tell(listeners: Sequence[Callable[[T], None]], value: T, what: str) -> None:
+    """Call every listener with `value`; one that fails is logged and the others still hear.
+
+    Listeners run after a commit (or an ingest) has succeeded: a broken one must not turn
+    that success into an error for whoever made it.
+    """
+    for listener in list(listeners):
+        try:
+            listener(value)
+        except Exception:
+            log.exception("%s listener failed", what)
+
+
 class MemoryBus:
     """The embedded default: every listener lives in this process."""
 
@@ -45,8 +61,7 @@ class MemoryBus:
         self._listeners: list[Listener] = []
 
     def ring(self, seq: int) -> None:
-        for listener in list(self._listeners):
-            listener(seq)
+        tell(self._listeners, seq, "doorbell")
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -247,11 +262,7 @@ class RedisBus:
         self._tell(seq)  # our own rings come back too: listeners ignore what they have
 
     def _tell(self, seq: int) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(seq)
-            except Exception:
-                log.exception("doorbell listener failed")
+        tell(self._listeners, seq, "doorbell")
 
     def _canary(self, text: str) -> None:
         try:

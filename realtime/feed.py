@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import redis
 
+from realtime.bus import tell
 from realtime.fixes import Latest
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class MemoryFeed:
 
     def publish(self, records: Sequence[Latest]) -> None:
         if records:
-            _tell(self._listeners, records)
+            tell(self._listeners, records, "position")
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -52,14 +53,6 @@ class MemoryFeed:
 
     def stop(self) -> None:
         pass
-
-
-def _tell(listeners: Sequence[Listener], records: Sequence[Latest]) -> None:
-    for listener in list(listeners):
-        try:
-            listener(records)
-        except Exception:  # one broken listener must not stop ingest or the others
-            log.exception("position listener failed")
 
 
 OUTBOX_LIMIT = 1000  # ingest batches waiting for Redis
@@ -87,7 +80,7 @@ class RedisFeed:
     def publish(self, records: Sequence[Latest]) -> None:
         if not records:
             return
-        _tell(self._listeners, records)  # handle here, then tell the other hosts
+        tell(self._listeners, records, "position")  # handle here, then tell the other hosts
         message = json.dumps({"host": self.host_id, "workers": [r.encode() for r in records]})
         while True:
             try:
@@ -130,7 +123,7 @@ class RedisFeed:
         message: dict[str, Any] = json.loads(data)
         if message.get("host") == self.host_id:
             return
-        _tell(self._listeners, [Latest.decode(w) for w in message.get("workers", ())])
+        tell(self._listeners, [Latest.decode(w) for w in message.get("workers", ())], "position")
 
     def _run(self) -> None:
         delay = 0.5
