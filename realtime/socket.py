@@ -74,25 +74,31 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
         township = scope.township_id
         self.scopes[_sid()] = township
         join_room(township_room(township) if township is not None else ALL)
-        emit("hello", {"seq": head_seq(self.core), "township_id": township})
+        head = head_seq(self.core)
+        emit("hello", {"seq": head, "township_id": township})
         if last_seq is None:
-            emit("resync", {"reason": "no state", "seq": head_seq(self.core)})
+            emit("resync", {"reason": "no state", "seq": head})
         else:
-            batch = self._replay(last_seq)
+            batch = self._batch(last_seq, "last_seq", limit=REPLAY_LIMIT)
             emit("resync" if batch.get("resync") else "events", batch)
         return True
 
     def on_disconnect(self, *args: Any) -> None:
         self.scopes.pop(_sid(), None)
 
-    def _replay(self, after: int) -> dict[str, Any]:
+    def _batch(self, after: int, name: str, *, limit: int) -> dict[str, Any]:
+        """The events in this screen's scope after `after`, or a resync when that is cheaper."""
         head = head_seq(self.core)
         if after > head:
-            return {"resync": True, "reason": f"last_seq {after} is ahead of the log ({head})"}
-        if count_events_after(self.core, after, township_id=self._scope()) > REPLAY_LIMIT:
+            return {"resync": True, "reason": f"{name} {after} is ahead of the log ({head})"}
+        # seq has no gaps, so head - after bounds the count; count only when it might matter.
+        behind = head - after
+        if behind > REPLAY_LIMIT and self._scope() is not None:
+            behind = count_events_after(self.core, after, township_id=self._scope())
+        if behind > REPLAY_LIMIT:
             return {"resync": True, "reason": f"more than {REPLAY_LIMIT} events behind"}
         events, upto = events_after(
-            self.core, self.names, after, limit=REPLAY_LIMIT, township_id=self._scope()
+            self.core, self.names, after, limit=limit, township_id=self._scope()
         )
         return {"from": after, "to": upto, "events": events, "head": head}
 
@@ -103,15 +109,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
             return {"error": {"code": "invalid", "message": str(exc), "field": "after"}}
         if after is None:
             return {"error": {"code": "invalid", "message": "after is required", "field": "after"}}
-        head = head_seq(self.core)
-        if after > head:
-            return {"resync": True, "reason": f"after {after} is ahead of the log ({head})"}
-        if count_events_after(self.core, after, township_id=self._scope()) > REPLAY_LIMIT:
-            return {"resync": True, "reason": f"more than {REPLAY_LIMIT} events behind"}
-        events, upto = events_after(
-            self.core, self.names, after, limit=CATCHUP_BATCH, township_id=self._scope()
-        )
-        return {"from": after, "to": upto, "events": events, "head": head}
+        return self._batch(after, "after", limit=CATCHUP_BATCH)
 
     def on_snapshot(self, data: Any = None) -> dict[str, Any]:
         return snapshot(self.core, self.names, township_id=self._scope())
