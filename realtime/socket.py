@@ -113,6 +113,3 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
 
     def on_snapshot(self, data: Any = None) -> dict[str, Any]:
         return snapshot(self.core, self.names, township_id=self._scope())
-
-    def on_ping_server(self, data: Any = None) -> dict[str, Any]:
-        return {"seq": head_seq(self.core)}

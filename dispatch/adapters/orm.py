@@ -179,7 +179,7 @@ class ApiKeyRow(Base):
 
 
 class IdempotencyRow(Base):
-    """The first answer to a submission, kept so that a retry gets it again."""
+    """Which case a keyed submission made, so that a retry gets the same answer again."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),)
@@ -188,7 +188,6 @@ class IdempotencyRow(Base):
     key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[int | None] = mapped_column(Integer)
-    response: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
