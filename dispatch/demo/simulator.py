@@ -74,7 +74,8 @@ class Simulator:
         while not self._stop.is_set():
             try:
                 self.submit_one()
-                for _ in range(self.rng.randint(1, 3)):
+                # About ten steps close a case: move several for every new report.
+                for _ in range(self.rng.randint(4, 10)):
                     self.advance_one()
             except Exception as exc:  # keep the demo alive; say what went wrong
                 log.warning("simulator step failed: %s", exc)
@@ -114,13 +115,15 @@ class Simulator:
         """Move one case that has waited a little one step along the loop."""
         core = self.app.core
         settle = core.clock.now() - timedelta(seconds=self.rng.uniform(8, 40))
+        waiting = select(CaseRow.id, CaseRow.state).where(
+            CaseRow.state.in_([*OPEN_STATES, "closed"]), CaseRow.updated_at < settle
+        )
         with core.db.read() as session:
-            rows = session.execute(
-                select(CaseRow.id, CaseRow.state)
-                .where(CaseRow.state.in_([*OPEN_STATES, "closed"]), CaseRow.updated_at < settle)
-                .order_by(CaseRow.updated_at)
-                .limit(20)
-            ).all()
+            # Like a duty team: today's new reports first, and now and then the oldest
+            # waiting case, so the wall shows fresh cases moving and old ones closing.
+            newest = session.execute(waiting.order_by(CaseRow.updated_at.desc()).limit(10))
+            oldest = session.execute(waiting.order_by(CaseRow.updated_at).limit(5))
+            rows = [*newest.all(), *oldest.all()]
         candidates = [(i, s) for i, s in rows if s in NEXT_STEP]
         if not candidates:
             return
