@@ -53,14 +53,19 @@ CAPACITY_P95_MS = 500.0
 FIX_BATCH = 50
 
 
+AUTH: dict[str, str] = {}  # the api key the load generators sign with (seed_county sets it)
+
+
 def seed_county(url: str, data_dir: Path) -> tuple[list[tuple[float, float, int]], list[int]]:
     from dispatch.bootstrap import build_core
     from dispatch.config import Settings
     from dispatch.demo.seed import seed_demo
+    from dispatch.service.apikeys import create_api_key
 
     core, _ = build_core(Settings(data_dir=data_dir, database_url=url, secret_key=SECRET))
     try:
         names = seed_demo(core, data_dir, history=False)
+        AUTH["Authorization"] = f"Bearer {create_api_key(core, 'bench-fanout')}"
         return grid_points(core, names), sorted(names.workers)
     finally:
         core.db.dispose()
@@ -122,6 +127,8 @@ class CaseLoad:
 
     def run(self) -> None:
         sessions = [requests.Session() for _ in self.targets]
+        for session in sessions:
+            session.headers.update(AUTH)
         start = time.monotonic()
         for n in range(round(self.rate * self.seconds)):
             time.sleep(max(0.0, start + n / self.rate - time.monotonic()))
@@ -154,6 +161,7 @@ class FixLoad(threading.Thread):
 
     def run(self) -> None:
         session, interval = requests.Session(), FIX_BATCH / self.rate
+        session.headers.update(AUTH)
         started = tick = time.monotonic()
         n = 0
         while not self.stop.wait(max(0.0, tick - time.monotonic())):
@@ -185,7 +193,9 @@ class FixLoad(threading.Thread):
 
 def positions_available(web: Web, workers: list[int]) -> bool:
     fix = {"worker_id": workers[0], "time": int(time.time() * 1000), "lat": 25.6, "long": 103.8}
-    response = requests.post(f"{web.url}/api/positions", json={"fixes": [fix]}, timeout=30)
+    response = requests.post(
+        f"{web.url}/api/positions", json={"fixes": [fix]}, headers=AUTH, timeout=30
+    )
     return response.status_code != 404
 
 

@@ -38,6 +38,7 @@ from dispatch.config import Settings
 from dispatch.demo.seed import seed_demo
 from dispatch.domain.geometry import centroid
 from dispatch.domain.org import UnitKind
+from dispatch.service.apikeys import create_api_key
 from realtime.positions import positions_of
 from tests.support import LiveServer
 
@@ -106,14 +107,14 @@ class Load:
     sent: list[list[dict[str, Any]]] = field(default_factory=list)  # every batch, for Redis
 
 
-def run_load(url: str, walks: list[Walk], args: argparse.Namespace) -> tuple[Load, float]:
+def run_load(url: str, walks: list[Walk], args: argparse.Namespace, key: str) -> tuple[Load, float]:
     load, lock = Load(), threading.Lock()
     start = time.monotonic() + 0.2
     measure_from, until = start + args.warmup, start + args.warmup + args.seconds
 
     def client(walk: Walk) -> None:
         session, mine = requests.Session(), Load()
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
         time.sleep(max(0.0, start - time.monotonic()))
         while (began := time.monotonic()) < until:
             fixes = walk.batch(args.batch)
@@ -201,7 +202,8 @@ def measure(args: argparse.Namespace, out: Out) -> dict[str, Any]:
                 long, lat = centroid(grid.polygon[0])
                 mine.append((worker_id, lat, long))
             walks.append(Walk(mine, start_ms))
-        load, started = run_load(f"{server.url}/api/positions", walks, args)
+        key = create_api_key(app.core, "bench-positions")
+        load, started = run_load(f"{server.url}/api/positions", walks, args, key)
         load_done = time.monotonic()
         writer = positions_of(app.core).history
         if not writer.flush(120):

@@ -25,4 +25,7 @@ def create_dash(app: App) -> dash.Dash:
         update_title=None,
     )
     dash_app.layout = dash.html.Div([dash.page_container])
+    from dashboard.login import login
+
+    app.flask.register_blueprint(login)
     return dash_app

@@ -80,6 +80,16 @@ _TABLE: dict[str, tuple[str, str]] = {
 }
 
 
+def register(strings: Mapping[str, tuple[str, str]]) -> None:
+    """Add a page's own strings (key → (zh-CN, en)); a key may not mean two things.
+
+    Registering the same strings again is harmless (Dash may import a page module twice)."""
+    clash = sorted(k for k in strings if k in _TABLE and _TABLE[k] != strings[k])
+    if clash:
+        raise KeyError(f"UI strings defined twice: {', '.join(clash)}")
+    _TABLE.update(strings)
+
+
 def normalize_lang(value: str | None, default: str = DEFAULT_LANG) -> str:
     """The supported language closest to `value` (`en-US` → `en`, `zh` → `zh-CN`)."""
     if not value:

@@ -76,6 +76,8 @@ def build_core(
         clock=clock or SystemClock(),
         grids=GridIndex(names.units.values()),
         publisher=BusPublisher(make_bus(settings)),
+        names=names,
+        data_dir=settings.data_dir,
     )
     core.positions = make_positions(settings, db, names, core.clock)
     return core, names
@@ -147,7 +149,9 @@ def create_app(
     fanout = Fanout(core, names, emit)
     tokens = ScreenTokens(settings.secret_key)
     socketio.on_namespace(
-        LiveNamespace(core, names, tokens, allow_anonymous=settings.anonymous_screens)
+        LiveNamespace(
+            core, names, tokens, allow_anonymous=settings.anonymous_screens, who=socket_principal
+        )
     )
     app = App(settings, core, names, bus, flask, socketio, fanout)
     assert core.positions is not None
@@ -162,6 +166,16 @@ def create_app(
 
         create_dash(app)
     return app
+
+
+def socket_principal(auth: dict[str, Any]) -> Any:
+    """Who a socket connection is: its device token, else the session of its cookie."""
+    from dispatch.api.auth import current_principal, header_principal
+
+    token = auth.get("token")
+    if isinstance(token, str) and token.startswith("dev_"):
+        return header_principal(token)
+    return current_principal()
 
 
 class Periodic:

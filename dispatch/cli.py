@@ -87,6 +87,57 @@ def cmd_screen_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_create(args: argparse.Namespace) -> int:
+    import getpass
+
+    from dispatch.bootstrap import build_core
+    from dispatch.service.accounts import NewUser, create_user
+    from dispatch.service.errors import ServiceError
+
+    core, _ = build_core(_settings(args))
+    password = args.password or getpass.getpass(f"password for {args.username}: ")
+    new = NewUser(
+        username=args.username, password=password, role=args.role,
+        display_name=args.name or "", township_id=args.township, department=args.department,
+        worker_id=args.worker,
+    )  # fmt: skip
+    try:
+        user_id = create_user(core, new)
+    except ServiceError as exc:
+        print(f"error: {exc.field}: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"user {args.username} created (id {user_id})")
+    return 0
+
+
+def cmd_seed_users(args: argparse.Namespace) -> int:
+    from dispatch.bootstrap import build_core
+    from dispatch.demo.users import DEMO_PASSWORD, seed_demo_users
+
+    core, names = build_core(_settings(args))
+    made = seed_demo_users(core, names)
+    print(f"{made} demo accounts created (password {DEMO_PASSWORD})")
+    return 0
+
+
+def cmd_device_token(args: argparse.Namespace) -> int:
+    from dispatch.bootstrap import build_core
+    from dispatch.service import accounts
+    from dispatch.service.errors import ServiceError
+
+    core, _ = build_core(_settings(args))
+    user_id = accounts.user_id_by_name(core, args.username)
+    if user_id is None:
+        print(f"error: no user {args.username!r}", file=sys.stderr)
+        return 2
+    try:
+        print(accounts.issue_device_token(core, user_id, label=args.label or ""))
+    except ServiceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="commandhall", description="CommandHall command centre")
     p.add_argument("--data-dir", help="where the SQLite file, keys and base map live (./data)")
@@ -129,6 +180,30 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--township", type=int, help="limit the screen to one township (id)")
     token.add_argument("--days", type=float, default=366, help="how long it is valid (366)")
     token.set_defaults(fn=cmd_screen_token)
+
+    user = sub.add_parser("user", help="manage sign-in accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    ucreate = user_sub.add_parser("create", help="create an account")
+    ucreate.add_argument("username")
+    ucreate.add_argument(
+        "--role", required=True,
+        help="admin, leader, duty, township, department, grid_worker or kiosk",
+    )  # fmt: skip
+    ucreate.add_argument("--password", help="(prompted when left out)")
+    ucreate.add_argument("--name", help="display name")
+    ucreate.add_argument("--township", type=int, help="township id (township officers)")
+    ucreate.add_argument("--department", help="department code (department officers)")
+    ucreate.add_argument("--worker", type=int, help="grid worker id (grid worker accounts)")
+    ucreate.set_defaults(fn=cmd_user_create)
+    udemo = user_sub.add_parser("seed-demo", help="create the demo accounts of every role")
+    udemo.set_defaults(fn=cmd_seed_users)
+
+    device = sub.add_parser("device-token", help="sign-in tokens for phones and kiosks")
+    device_sub = device.add_subparsers(dest="device_command", required=True)
+    dcreate = device_sub.add_parser("create", help="print a new token for a user (shown once)")
+    dcreate.add_argument("username", help="a grid_worker or kiosk account, e.g. worker-1")
+    dcreate.add_argument("--label", help="which device, e.g. 'phone of 苏健荣'")
+    dcreate.set_defaults(fn=cmd_device_token)
     return p
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from dispatch.domain.access import CaseScope, Principal
+
 SALT = "commandhall.screen-token"
 SCOPES = ("county", "township")
 
@@ -80,14 +82,31 @@ def _township(value: Any) -> int | None:
         ) from None
 
 
-def resolve_scope(auth: dict[str, Any], tokens: ScreenTokens, *, allow_anonymous: bool) -> Scope:
-    """The scope of a connection from its auth payload `{token?, township_id?}`."""
+def resolve_scope(
+    auth: dict[str, Any],
+    tokens: ScreenTokens,
+    *,
+    allow_anonymous: bool,
+    principal: Principal | None = None,
+) -> CaseScope:
+    """What a connection may see, from its auth payload `{token?, township_id?}` or the
+    signed-in user (session cookie or device token) the web layer found."""
     requested = _township(auth.get("township_id"))
     token = auth.get("token")
-    if token:
+    if token and not str(token).startswith("dev_"):
         if not isinstance(token, str):
             raise AuthError("token must be a string")
-        return tokens.verify(token).narrowed_to(requested)
+        screen = tokens.verify(token).narrowed_to(requested)
+        return CaseScope(township_id=screen.township_id)
+    if principal is not None:
+        scope = principal.scope
+        if requested is None or requested == scope.township_id:
+            return scope
+        if not scope.everything:
+            raise AuthError(f"this account may not watch township {requested}", field="township_id")
+        return CaseScope(township_id=requested)
+    if token:
+        raise AuthError("the device token is not valid")
     if not allow_anonymous:
         raise AuthError("a screen token is required (commandhall screen-token create)")
-    return Scope("county").narrowed_to(requested)
+    return CaseScope(township_id=requested)

@@ -32,10 +32,12 @@ def township_room(township_id: int) -> str:
 
 
 def rooms_for(event: dict[str, Any]) -> list[str]:
-    """Every room allowed to see this event."""
+    """Every room allowed to see this event: everything, its township, and the departments
+    and grid worker of its case (the audience written with the event)."""
     rooms = [ALL]
     if event.get("township_id") is not None:
         rooms.append(township_room(int(event["township_id"])))
+    rooms += [r for r in event.get("audience", ()) if not r.startswith("township:")]
     return rooms
 
 

@@ -19,6 +19,7 @@ def events_after(
     *,
     limit: int,
     township_id: int | None = None,
+    audience: str | None = None,
     until: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Events with seq > after (and <= until), in order, each with its case's summary.
@@ -35,8 +36,7 @@ def events_after(
             .where(EventRow.seq > after, EventRow.seq <= upto)
             .order_by(EventRow.seq)
         )
-        if township_id is not None:
-            q = q.where(EventRow.township_id == township_id)
+        q = _scoped(q, township_id, audience)
         pairs = session.execute(q.limit(limit + 1)).all()
         if len(pairs) > limit:
             pairs = pairs[:limit]
@@ -49,6 +49,16 @@ def events_after(
     return out, upto
 
 
+def _scoped(q: Any, township_id: int | None, audience: str | None) -> Any:
+    """Only the events a room may see: a township by its column, a department or a grid
+    worker by the event's audience tags (" department:env worker:17 ")."""
+    if township_id is not None:
+        q = q.where(EventRow.township_id == township_id)
+    if audience is not None:
+        q = q.where(EventRow.audience.contains(f" {audience} ", autoescape=True))
+    return q
+
+
 def _event_wire(row: EventRow) -> dict[str, Any]:
     return {
         "seq": row.seq,
@@ -58,12 +68,13 @@ def _event_wire(row: EventRow) -> dict[str, Any]:
         "actor": row.actor,
         "at": row.occurred_at.isoformat(),
         "data": row.payload,
+        "audience": row.audience.split(),
     }
 
 
-def count_events_after(core: Core, after: int, *, township_id: int | None = None) -> int:
+def count_events_after(
+    core: Core, after: int, *, township_id: int | None = None, audience: str | None = None
+) -> int:
     with core.db.read() as session:
         q = select(func.count()).select_from(EventRow).where(EventRow.seq > after)
-        if township_id is not None:
-            q = q.where(EventRow.township_id == township_id)
-        return int(session.scalar(q) or 0)
+        return int(session.scalar(_scoped(q, township_id, audience)) or 0)

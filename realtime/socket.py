@@ -8,17 +8,30 @@ state or is too far behind; the scope comes from the token, never from the clien
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
 from flask_socketio import Namespace, emit, join_room
 
+from dispatch.domain.access import CaseScope, Principal
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
 from dispatch.service.queries import head_seq, snapshot
 from realtime.auth import AuthError, ScreenTokens, resolve_scope
-from realtime.fanout import ALL, township_room
 from realtime.log import count_events_after, events_after
+
+# Who the connecting browser is signed in as (the web layer reads the session cookie or a
+# device token); None for screens that only bring a screen token.
+WhoIs = Callable[[dict[str, Any]], Principal | None]
+
+
+def _filters(scope: CaseScope) -> dict[str, Any]:
+    """How the event log is filtered for a scope (see realtime.log)."""
+    if scope.worker_id is not None or scope.department is not None:
+        return {"audience": scope.room}
+    return {"township_id": scope.township_id}
+
 
 NAMESPACE = "/live"
 REPLAY_LIMIT = 5000  # events; further behind than this a fresh snapshot is cheaper
@@ -49,15 +62,17 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
         tokens: ScreenTokens,
         *,
         allow_anonymous: bool,
+        who: WhoIs | None = None,
         namespace: str = NAMESPACE,
     ) -> None:
         super().__init__(namespace)
         self.core, self.names = core, names
         self.tokens, self.allow_anonymous = tokens, allow_anonymous
-        self.scopes: dict[str, int | None] = {}  # sid → township id (None = everything)
+        self.who = who
+        self.scopes: dict[str, CaseScope] = {}  # sid → what that screen may see
 
-    def _scope(self) -> int | None:
-        return self.scopes.get(_sid())
+    def _scope(self) -> CaseScope:
+        return self.scopes.get(_sid(), CaseScope(township_id=-1))  # unknown sid: nothing
 
     def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
         auth = auth if isinstance(auth, dict) else {}
@@ -67,15 +82,18 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
             emit("error", {"code": "invalid", "message": str(exc), "field": "last_seq"})
             return False
         try:
-            scope = resolve_scope(auth, self.tokens, allow_anonymous=self.allow_anonymous)
-        except AuthError as exc:
-            emit("error", {"code": "forbidden", "message": exc.message, "field": exc.field})
+            principal = self.who(auth) if self.who is not None else None
+            scope = resolve_scope(
+                auth, self.tokens, allow_anonymous=self.allow_anonymous, principal=principal
+            )
+        except (AuthError, ValueError) as exc:
+            message, field = getattr(exc, "message", str(exc)), getattr(exc, "field", "token")
+            emit("error", {"code": "forbidden", "message": message, "field": field})
             return False
-        township = scope.township_id
-        self.scopes[_sid()] = township
-        join_room(township_room(township) if township is not None else ALL)
+        self.scopes[_sid()] = scope
+        join_room(scope.room)
         head = head_seq(self.core)
-        emit("hello", {"seq": head, "township_id": township})
+        emit("hello", {"seq": head, "township_id": scope.township_id, "room": scope.room})
         if last_seq is None:
             emit("resync", {"reason": "no state", "seq": head})
         else:
@@ -93,13 +111,12 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
             return {"resync": True, "reason": f"{name} {after} is ahead of the log ({head})"}
         # seq has no gaps, so head - after bounds the count; count only when it might matter.
         behind = head - after
-        if behind > REPLAY_LIMIT and self._scope() is not None:
-            behind = count_events_after(self.core, after, township_id=self._scope())
+        scope = self._scope()
+        if behind > REPLAY_LIMIT and not scope.everything:
+            behind = count_events_after(self.core, after, **_filters(scope))
         if behind > REPLAY_LIMIT:
             return {"resync": True, "reason": f"more than {REPLAY_LIMIT} events behind"}
-        events, upto = events_after(
-            self.core, self.names, after, limit=limit, township_id=self._scope()
-        )
+        events, upto = events_after(self.core, self.names, after, limit=limit, **_filters(scope))
         return {"from": after, "to": upto, "events": events, "head": head}
 
     def on_catchup(self, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -112,4 +129,5 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
         return self._batch(after, "after", limit=CATCHUP_BATCH)
 
     def on_snapshot(self, data: Any = None) -> dict[str, Any]:
-        return snapshot(self.core, self.names, township_id=self._scope())
+        scope = self._scope()
+        return snapshot(self.core, self.names, township_id=scope.township_id, scope=scope)

@@ -203,13 +203,24 @@ def seed(database_url: str, data_dir: Path) -> list[tuple[float, float, int]]:
     from dispatch.bootstrap import build_core
     from dispatch.config import Settings
     from dispatch.demo.seed import seed_demo
+    from dispatch.service.apikeys import create_api_key
 
     settings = Settings(data_dir=data_dir, database_url=database_url, secret_key=SECRET)
     core, _ = build_core(settings)
     try:
-        return grid_points(core, seed_demo(core, data_dir, history=False))
+        points = grid_points(core, seed_demo(core, data_dir, history=False))
+        API_KEYS[database_url] = create_api_key(core, "cluster-test")
+        return points
     finally:
         core.db.dispose()
+
+
+# database URL → an api key of that deployment (made by seed), for the test's own requests.
+API_KEYS: dict[str, str] = {}
+
+
+def api_headers(database_url: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {API_KEYS[database_url]}"}
 
 
 def grid_points(core: Any, names: Any) -> list[tuple[float, float, int]]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from dispatch.adapters.clock import Clock
@@ -38,6 +39,18 @@ def build_app(
 
 def api_key(app: App, name: str = "test-client") -> str:
     return create_api_key(app.core, name)
+
+
+def api_client(app: App) -> FlaskClient:
+    """A test client that signs every request with a fresh api key (an integration)."""
+    client = app.flask.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {api_key(app)}"
+    return client
+
+
+def api_headers(app: App) -> dict[str, str]:
+    """Headers that sign a `requests` call as an integration."""
+    return {"Authorization": f"Bearer {api_key(app)}"}
 
 
 class LiveServer:

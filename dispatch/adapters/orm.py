@@ -158,6 +158,9 @@ class EventRow(Base):
     actor: Mapped[str | None] = mapped_column(String(80))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The narrower rooms that may see it, space-separated with a space at each end so a
+    # scope's replay can match " department:env " (dispatch/domain/access.py audience()).
+    audience: Mapped[str] = mapped_column(String(400), default="")
 
 
 class EventCounterRow(Base):
@@ -214,3 +217,70 @@ class PositionRow(Base):
 
 
 Index("ix_positions_worker_fixed", PositionRow.worker_id, PositionRow.fixed_at)
+
+
+class UserRow(Base):
+    """People who sign in (and kiosks); `role` and the jurisdiction columns decide scope."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    township_id: Mapped[int | None] = mapped_column(Integer)
+    department: Mapped[str | None] = mapped_column(String(40))
+    worker_id: Mapped[int | None] = mapped_column(Integer)
+    password_hash: Mapped[str] = mapped_column(String(200), default="")  # argon2id; "" = none
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DeviceTokenRow(Base):
+    """A long-lived token that signs a device in as a user (a grid worker's phone, a kiosk)."""
+
+    __tablename__ = "device_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    label: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WhistlePartyRow(Base):
+    """A department called on a case by whistle-and-report (dispatch/domain/whistle.py)."""
+
+    __tablename__ = "whistle_parties"
+    __table_args__ = (UniqueConstraint("case_id", "department", name="uq_whistle_case_dept"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    department: Mapped[str] = mapped_column(String(40))
+    role: Mapped[str] = mapped_column(String(10))
+    ack_deadline: Mapped[datetime] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    report: Mapped[str | None] = mapped_column(Text)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PhotoRow(Base):
+    """A checked image kept under data_dir/photos (dispatch/service/photos.py)."""
+
+    __tablename__ = "photos"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # report | result | evidence
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    path: Mapped[str] = mapped_column(String(300))  # relative to data_dir
+    thumb_path: Mapped[str] = mapped_column(String(300))
+    original_name: Mapped[str] = mapped_column(String(200), default="")
+    uploaded_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+

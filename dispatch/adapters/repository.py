@@ -7,16 +7,48 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.adapters.orm import CaseRow
-from dispatch.domain.lifecycle import CLOCK_RUNS, Case, CaseState
+from dispatch.adapters.orm import CaseRow, WhistlePartyRow
+from dispatch.domain.lifecycle import Case, CaseState
 from dispatch.domain.org import Level
 from dispatch.domain.sla import Light, SlaClock, Urgency
+from dispatch.domain.whistle import PartyRole, WhistleParty
 
 
 class CaseNotFound(LookupError):
     def __init__(self, case_id: int) -> None:
         super().__init__(f"case {case_id} does not exist")
         self.case_id = case_id
+
+
+def to_party(row: WhistlePartyRow) -> WhistleParty:
+    return WhistleParty(
+        department=row.department, role=PartyRole(row.role), ack_deadline=row.ack_deadline,
+        acknowledged_at=row.acknowledged_at, reported_at=row.reported_at, report=row.report,
+        late=row.late,
+    )  # fmt: skip
+
+
+def write_parties(
+    session: Session, case: Case, rows: list[WhistlePartyRow]
+) -> list[WhistlePartyRow]:
+    """Make the case's whistle rows match its parties (a new whistle replaces the old)."""
+    by_dept = {r.department: r for r in rows}
+    wanted = {p.department for p in case.whistle}
+    for row in rows:
+        if row.department not in wanted:
+            session.delete(row)
+    out = []
+    for party in case.whistle:
+        row = by_dept.get(party.department) or WhistlePartyRow(
+            case_id=case.id, department=party.department
+        )
+        row.role, row.ack_deadline = party.role.value, party.ack_deadline
+        row.acknowledged_at, row.reported_at = party.acknowledged_at, party.reported_at
+        row.report, row.late = party.report, party.late
+        if row.id is None:
+            session.add(row)
+        out.append(row)
+    return out
 
 
 def to_domain(row: CaseRow) -> Case:
@@ -82,7 +114,7 @@ def write_row(row: CaseRow, case: Case, now: datetime) -> None:
     row.closed_at = case.closed_at
     row.updated_at = case.updated_at or now
     row.reopen_count = case.reopen_count
-    row.light_due_at = None
+    row.light_due_at = case.next_due(now)
     if case.sla is None:
         row.sla_started_at = row.sla_budget_s = row.sla_paused_since = row.deadline = None
         row.sla_paused_total_s = 0.0
@@ -92,11 +124,6 @@ def write_row(row: CaseRow, case: Case, now: datetime) -> None:
         row.sla_paused_total_s = case.sla.paused_total.total_seconds()
         row.sla_paused_since = case.sla.paused_since
         row.deadline = None if case.sla.paused else case.sla.deadline(now)
-        if not case.sla.paused and case.state in CLOCK_RUNS:
-            if case.light == Light.GREEN:
-                row.light_due_at = case.sla.yellow_at(now)
-            elif case.light == Light.YELLOW:
-                row.light_due_at = row.deadline
 
 
 class CaseRepository:
@@ -105,6 +132,7 @@ class CaseRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.seen: dict[int, tuple[Case, CaseRow]] = {}
+        self.parties: dict[int, list[WhistlePartyRow]] = {}
 
     def add(self, row: CaseRow) -> CaseRow:
         self.session.add(row)
@@ -125,13 +153,37 @@ class CaseRepository:
         self.seen[case.id] = (case, row)
         return case
 
+    def _load_parties(self, cases: list[Case]) -> None:
+        ids = [c.id for c in cases if c.id not in self.parties]
+        if not ids:
+            return
+        rows = self.session.scalars(
+            select(WhistlePartyRow)
+            .where(WhistlePartyRow.case_id.in_(ids))
+            .order_by(WhistlePartyRow.id)
+        ).all()
+        for case_id in ids:
+            self.parties[case_id] = []
+        for r in rows:
+            self.parties[r.case_id].append(r)
+        for case in cases:
+            case.whistle = [to_party(r) for r in self.parties[case.id]]
+
+    def write(self, case: Case, row: CaseRow, now: datetime) -> None:
+        """Copy a tracked aggregate back onto its rows (the unit of work calls this)."""
+        write_row(row, case, now)
+        if case.whistle or self.parties.get(case.id):
+            self.parties[case.id] = write_parties(self.session, case, self.parties.get(case.id, []))
+
     def get(self, case_id: int) -> Case:
         if case_id in self.seen:
             return self.seen[case_id][0]
         row = self.session.get(CaseRow, case_id, with_for_update=True)
         if row is None:
             raise CaseNotFound(case_id)
-        return self.track(to_domain(row), row)
+        case = self.track(to_domain(row), row)
+        self._load_parties([case])
+        return case
 
     def row(self, case_id: int) -> CaseRow:
         self.get(case_id)
@@ -146,4 +198,6 @@ class CaseRepository:
             .limit(limit)
             .with_for_update()
         ).all()
-        return [self.track(to_domain(row), row) for row in rows]
+        cases = [self.track(to_domain(row), row) for row in rows]
+        self._load_parties(cases)
+        return cases

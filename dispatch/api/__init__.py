@@ -17,11 +17,20 @@ def the_app() -> App:
     return app
 
 
+# Six photos of at most 10 MB and the form around them; larger bodies are refused (413).
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
 def register_api(flask: Flask) -> None:
+    from dispatch.api import auth
+    from dispatch.api.casework import casework
     from dispatch.api.open311 import open311
     from dispatch.api.rest import api
 
+    flask.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    auth.install(flask)
     flask.register_blueprint(api)
+    flask.register_blueprint(casework)
     flask.register_blueprint(open311)
     flask.add_url_rule("/healthz", "healthz", healthz)
 

@@ -14,10 +14,12 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from dispatch.api import the_app
+from dispatch.api.auth import current_principal, require_principal
+from dispatch.domain.access import Role
 from dispatch.domain.categories import CATEGORIES, DEPARTMENTS
 from dispatch.domain.lifecycle import TRANSITIONS, CaseState
-from dispatch.service import actions, intake, queries
-from dispatch.service.errors import ServiceError, ValidationError
+from dispatch.service import actions, casefile, intake, photos, queries
+from dispatch.service.errors import Forbidden, NotFound, ServiceError, ValidationError
 from realtime import positions
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -29,6 +31,8 @@ NEW_CASE_FIELDS = (
     "phone", "email", "first_name", "last_name",
 )  # fmt: skip
 IDEMPOTENCY_SCOPE = "api:cases"
+# Who may register a report typed in or sent by a system (hotline officers, integrations).
+INTAKE_ROLES = frozenset({Role.ADMIN, Role.DUTY, Role.SYSTEM})
 
 
 def error(code: str, message: str, field: str | None, status: int) -> ResponseReturnValue:
@@ -65,16 +69,35 @@ def int_arg(
     return value
 
 
+def screen_township() -> int | None:
+    """The township a screen may read: a signed-in office is held to its own; anonymous
+    screens only where the deployment allows them."""
+    requested = int_arg("township_id")
+    principal = current_principal()
+    if principal is None:
+        if not the_app().settings.anonymous_screens:
+            require_principal()
+        return requested
+    scope = principal.scope
+    if scope.township_id is not None:
+        if requested not in (None, scope.township_id):
+            raise NotFound(f"township {requested} is not yours to watch", field="township_id")
+        return scope.township_id
+    if not scope.everything:
+        raise Forbidden("this account has no county or township view", field="township_id")
+    return requested
+
+
 @api.get("/snapshot")
 def get_snapshot() -> ResponseReturnValue:
     app = the_app()
-    return jsonify(queries.snapshot(app.core, app.names, township_id=int_arg("township_id")))
+    return jsonify(queries.snapshot(app.core, app.names, township_id=screen_township()))
 
 
 @api.get("/kpis")
 def get_kpis() -> ResponseReturnValue:
     app = the_app()
-    return jsonify(queries.kpis(app.core, township_id=int_arg("township_id")))
+    return jsonify(queries.kpis(app.core, township_id=screen_township()))
 
 
 @api.get("/cases")
@@ -87,6 +110,7 @@ def list_cases() -> ResponseReturnValue:
     f = queries.CaseFilter(
         states=states,
         township_id=int_arg("township_id"),
+        scope=require_principal().scope,
         limit=int_arg("limit", 200, low=1, high=1000) or 200,
         offset=int_arg("offset", 0) or 0,
     )
@@ -137,6 +161,13 @@ def create_case() -> ResponseReturnValue:
     current summary) and `Idempotent-Replayed: true`; the key with another body is 422.
     """
     app = the_app()
+    principal = require_principal()
+    if principal.role not in INTAKE_ROLES:
+        raise Forbidden(
+            f"a {principal.role.value} user cannot register reports here; grid workers "
+            "report through POST /api/reports",
+            field="authorization",
+        )
     body = _new_case_body()
     text = {name: body.get(name) or "" for name in NEW_CASE_FIELDS if name not in ("lat", "long")}
     report = intake.NewReport(
@@ -144,7 +175,7 @@ def create_case() -> ResponseReturnValue:
         description=text["description"], address=text["address"],
         channel=text["channel"] or "hotline", media_url=text["media_url"],
         phone=text["phone"], email=text["email"], first_name=text["first_name"],
-        last_name=text["last_name"], submitted_by="api",
+        last_name=text["last_name"], submitted_by=principal.name,
     )  # fmt: skip
     key = request.headers.get("Idempotency-Key")
     idempotency = None if key is None else intake.Idempotency(IDEMPOTENCY_SCOPE, key)
@@ -163,20 +194,50 @@ def create_case() -> ResponseReturnValue:
 @api.get("/cases/<int:case_id>")
 def get_case(case_id: int) -> ResponseReturnValue:
     app = the_app()
-    return jsonify(queries.get_case(app.core, app.names, case_id))
+    return jsonify(casefile.get_case(app.core, app.names, case_id, require_principal()))
+
+
+def uploads(name: str = "photos") -> list[photos.Upload]:
+    """The files of a multipart field (a browser sends an empty part for "no file")."""
+    return [
+        photos.Upload(f.filename or f"photo-{i + 1}", f.read())
+        for i, f in enumerate(request.files.getlist(name))
+        if f.filename or f.content_length
+    ]
+
+
+def _action_params() -> tuple[dict[str, Any], list[photos.Upload]]:
+    """Parameters as a JSON object, or as form fields with `photos` files (multipart)."""
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        form = request.form
+        params: dict[str, Any] = {
+            k: (form.getlist(k) if k == "co" else form.get(k)) for k in form if k != "csrf_token"
+        }
+        return params, uploads()
+    body: Any = json_body() if request.data else {}
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object of parameters", field="body")
+    return body, []
 
 
 @api.post("/cases/<int:case_id>/actions/<name>")
 def case_action(case_id: int, name: str) -> ResponseReturnValue:
+    """One transition of the table. Multipart bodies may carry result photos; a retry with
+    the same Idempotency-Key answers 200 with `replayed: true` and changes nothing."""
     app = the_app()
-    params: Any = request.get_json(silent=True) if request.data else {}
-    if not isinstance(params, dict):
-        raise ValidationError("the body must be a JSON object of parameters", field="body")
-    events = actions.perform(app.core, case_id, name, params, actor="api")
+    principal = require_principal()
+    params, uploads = _action_params()
+    checked = photos.check_photos(uploads) if uploads else []
+    key = request.headers.get("Idempotency-Key")
+    events = actions.perform(
+        app.core, case_id, name, params, principal=principal, photos=checked,
+        idempotency_key=key,
+    )  # fmt: skip
     return jsonify(
         {
-            "case": queries.get_case(app.core, app.names, case_id),
+            "case": casefile.get_case(app.core, app.names, case_id, principal),
             "events": [e.to_wire() for e in events],
+            "replayed": key is not None and not events,
         }
     )
 
@@ -224,14 +285,32 @@ def geo(layer: str) -> ResponseReturnValue:
 
 @api.post("/positions")
 def post_positions() -> ResponseReturnValue:
-    """A batch `{"fixes": [...]}` from a phone: 200 when anything was kept, else 400."""
-    result = positions.ingest_positions(the_app().core, json_body())
+    """A batch `{"fixes": [...]}` from a phone: 200 when anything was kept, else 400.
+
+    A grid worker's device may only send its own positions; integrations any worker's."""
+    principal = require_principal()
+    body = json_body()
+    if principal.role == Role.GRID_WORKER:
+        fixes = body.get("fixes") if isinstance(body, dict) else None
+        for i, fix in enumerate(fixes if isinstance(fixes, list) else []):
+            if isinstance(fix, dict) and fix.get("worker_id") in (None, principal.worker_id):
+                fix["worker_id"] = principal.worker_id
+            elif isinstance(fix, dict):
+                raise Forbidden(
+                    f"fix {i}: this device may only send positions of worker "
+                    f"{principal.worker_id}, not {fix.get('worker_id')!r}",
+                    field=f"fixes[{i}].worker_id",
+                )
+    elif principal.role not in (Role.SYSTEM, Role.ADMIN):
+        raise Forbidden("positions come from grid workers' devices", field="authorization")
+    result = positions.ingest_positions(the_app().core, body)
     return jsonify(result.to_wire()), result.status
 
 
 @api.get("/workers")
 def list_workers() -> ResponseReturnValue:
     """Every grid worker with its latest position and presence."""
+    require_principal()
     township_id = int_arg("township_id")
     return jsonify({"workers": positions.current_workers(the_app().core, township_id=township_id)})
 
@@ -239,6 +318,7 @@ def list_workers() -> ResponseReturnValue:
 @api.get("/workers/nearest")
 def nearest_workers() -> ResponseReturnValue:
     """Dispatch suggestions: on-duty, not-offline workers nearest a point, its grid first."""
+    require_principal()
     for name in ("lat", "long"):
         if request.args.get(name, "") == "":
             raise ValidationError(f"{name} is required", field=name)

@@ -63,11 +63,13 @@ class Walkers:
         county: DemoCounty,
         *,
         base_url: str,
+        api_key: str = "",
         speed_factor: float = 1.0,
         seed: int | None = None,
     ) -> None:
         self.app, self.county = app, county
         self.url = base_url.rstrip("/") + "/api/positions"
+        self.api_key = api_key
         self.speed_factor = speed_factor
         self.rng = random.Random(seed)
         self.walkers: list[Walker] = []
@@ -100,6 +102,8 @@ class Walkers:
     def _run(self) -> None:
         self._stop.wait(2.0)  # let the server come up
         session = requests.Session()
+        if self.api_key:  # like a fleet gateway: one integration sends every phone's fixes
+            session.headers["Authorization"] = f"Bearer {self.api_key}"
         self.setup(time.monotonic())
         while not self._stop.wait(0.5):
             try:

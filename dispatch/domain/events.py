@@ -141,9 +141,13 @@ class ExtensionDenied(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class CaseEscalated(Event):
+    """Up one level: by an officer (state → escalated) or by the clock at red (automatic:
+    only the supervising level changes)."""
+
     type: ClassVar[str] = "case.escalated"
     level: str
     reason: str
+    automatic: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,6 +193,37 @@ class SlaTurnedRed(Event):
     deadline: datetime
 
 
+@dataclass(frozen=True, kw_only=True)
+class WhistleBlown(Event):
+    type: ClassVar[str] = "whistle.blown"
+    lead: str
+    co: list[str]
+    ack_deadline: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhistleAcknowledged(Event):
+    type: ClassVar[str] = "whistle.acknowledged"
+    department: str
+    late: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhistlePartReported(Event):
+    type: ClassVar[str] = "whistle.reported"
+    department: str
+    result: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhistleAckOverdue(Event):
+    """A called department has not acknowledged by its deadline: its countdown turns red."""
+
+    type: ClassVar[str] = "whistle.overdue"
+    department: str
+    deadline: datetime
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -197,6 +232,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CaseReopened, CaseReworked, CaseSuspended, CaseResumed, ExtensionRequested,
         ExtensionApproved, ExtensionDenied, CaseEscalated, CaseSentDown, CaseMerged,
         CaseCancelled, CaseUrged, CaseSupervised, SlaTurnedYellow, SlaTurnedRed,
+        WhistleBlown, WhistleAcknowledged, WhistlePartReported, WhistleAckOverdue,
     )
 }  # fmt: skip
 

@@ -15,6 +15,12 @@ from dispatch.domain import events as ev
 from dispatch.domain.errors import IllegalTransition, InvalidValue
 from dispatch.domain.org import Level
 from dispatch.domain.sla import Light, SlaClock, SlaPolicy, Urgency
+from dispatch.domain.whistle import (
+    PartyRole,
+    WhistleParty,
+    find_party,
+    plan_parties,
+)
 
 
 class CaseState(enum.StrEnum):
@@ -60,6 +66,9 @@ class Action(enum.StrEnum):
     CANCEL = "cancel"
     URGE = "urge"
     SUPERVISE = "supervise"
+    WHISTLE = "whistle"  # 吹哨: call a lead and co-handling departments
+    ACKNOWLEDGE = "acknowledge"  # 报到: a called department answers
+    REPORT_PART = "report_part"  # a called department reports its part
 
 
 S = CaseState
@@ -106,6 +115,11 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.CANCEL: Transition(OPEN - {S.HANDLED}, S.CANCELLED),
     Action.URGE: Transition(IN_PROGRESS, None),
     Action.SUPERVISE: Transition(IN_PROGRESS, None),
+    Action.WHISTLE: Transition(
+        frozenset({S.REGISTERED, S.RETURNED, S.REOPENED, S.ESCALATED}), S.DISPATCHED
+    ),
+    Action.ACKNOWLEDGE: Transition(CLOCK_RUNS, None),
+    Action.REPORT_PART: Transition(CLOCK_RUNS, None),
 }
 
 
@@ -154,6 +168,7 @@ class Case:
     closed_at: datetime | None = None
     updated_at: datetime | None = None
     reopen_count: int = 0
+    whistle: list[WhistleParty] = field(default_factory=list)
     events: list[ev.Event] = field(default_factory=list, repr=False, compare=False)
 
     # -- the guard -----------------------------------------------------------------------
@@ -271,6 +286,7 @@ class Case:
         if before == CaseState.REOPENED and self.sla is None:  # pragma: no cover - defensive
             raise InvalidValue("a reopened case has no SLA clock", field="sla")
         self.unit_id, self.department, self.worker_id = unit_id, department, worker_id
+        self.whistle = []  # an ordinary dispatch replaces any earlier whistle
         return self._emit(
             ev.CaseDispatched(
                 case_id=self.id, at=now, actor=actor, unit_id=unit_id,
@@ -308,6 +324,14 @@ class Case:
         return self._emit(ev.CaseReworked(case_id=self.id, at=now, actor=actor, reason=reason))
 
     def close(self, *, now: datetime, actor: str | None = None) -> list[ev.Event]:
+        self._guard(Action.CLOSE)
+        missing = [p.department for p in self.whistle if p.reported_at is None]
+        if missing:
+            raise InvalidValue(
+                f"the case cannot close before every called department has reported; "
+                f"waiting for {', '.join(missing)}",
+                field="whistle",
+            )
         self._move(Action.CLOSE, now)
         self.closed_at = now
         self.on_time = self.sla is None or self.sla.light(now) != Light.RED
@@ -437,6 +461,7 @@ class Case:
             raise InvalidValue(f"a case at {self.level.value} level cannot go lower", field="level")
         self._move(Action.SEND_DOWN, now)
         self.level = down
+        self.whistle = []  # the lower level dispatches afresh
         return self._emit(
             ev.CaseSentDown(case_id=self.id, at=now, actor=actor, level=down.value, reason=reason)
         )
@@ -472,24 +497,136 @@ class Case:
         self._move(Action.SUPERVISE, now)
         return self._emit(ev.CaseSupervised(case_id=self.id, at=now, actor=actor, message=message))
 
+    # -- whistle-and-report (吹哨报到) ------------------------------------------------------
+
+    def blow_whistle(
+        self,
+        *,
+        lead: str,
+        co: list[str],
+        ack_within: timedelta,
+        known_departments: frozenset[str],
+        now: datetime,
+        actor: str | None = None,
+    ) -> list[ev.Event]:
+        """Dispatch to a lead department with co-handling ones, each to acknowledge in time."""
+        self._guard(Action.WHISTLE)
+        parties = plan_parties(
+            lead=lead, co=co, ack_within=ack_within, now=now, known=known_departments
+        )
+        self._move(Action.WHISTLE, now)
+        self.whistle = parties
+        self.unit_id, self.department, self.worker_id = None, lead, None
+        return self._emit(
+            ev.WhistleBlown(
+                case_id=self.id, at=now, actor=actor, lead=lead, co=list(co),
+                ack_deadline=parties[0].ack_deadline,
+            )
+        )  # fmt: skip
+
+    def acknowledge(
+        self, *, department: str | None, now: datetime, actor: str | None = None
+    ) -> list[ev.Event]:
+        """报到: a called department answers; after its deadline it is recorded as late."""
+        self._guard(Action.ACKNOWLEDGE)
+        party = find_party(self.whistle, department)
+        if party.acknowledged_at is not None:
+            raise InvalidValue(
+                f"{party.department} acknowledged already at {party.acknowledged_at.isoformat()}",
+                field="department",
+            )
+        self._move(Action.ACKNOWLEDGE, now)
+        party.acknowledged_at = now
+        return self._emit(
+            ev.WhistleAcknowledged(
+                case_id=self.id, at=now, actor=actor, department=party.department,
+                late=party.late or now >= party.ack_deadline,
+            )
+        )  # fmt: skip
+
+    def report_part(
+        self, *, department: str | None, result: str, now: datetime, actor: str | None = None
+    ) -> list[ev.Event]:
+        result = _text(result, "result", limit=4000)
+        self._guard(Action.REPORT_PART)
+        party = find_party(self.whistle, department)
+        if party.acknowledged_at is None:
+            raise InvalidValue(
+                f"{party.department} must acknowledge (报到) before reporting its part",
+                field="department",
+            )
+        if party.reported_at is not None:
+            raise InvalidValue(f"{party.department} has reported already", field="department")
+        self._move(Action.REPORT_PART, now)
+        party.reported_at, party.report = now, result
+        return self._emit(
+            ev.WhistlePartReported(
+                case_id=self.id, at=now, actor=actor, department=party.department, result=result
+            )
+        )
+
+    @property
+    def lead_department(self) -> str | None:
+        return next((p.department for p in self.whistle if p.role == PartyRole.LEAD), None)
+
     # -- the clock -------------------------------------------------------------------------
 
+    def next_due(self, now: datetime) -> datetime | None:
+        """When `tick` next has something to do if nothing else happens (None: never)."""
+        due: list[datetime] = []
+        if self.state in CLOCK_RUNS:
+            due += [p.ack_deadline for p in self.whistle if not p.late and not p.acknowledged_at]
+            if self.sla is not None and not self.sla.paused:
+                if self.light == Light.GREEN:
+                    due.append(self.sla.yellow_at(now))
+                elif self.light == Light.YELLOW:
+                    due.append(self.sla.deadline(now))
+        return min(due) if due else None
+
     def tick(self, *, now: datetime) -> list[ev.Event]:
-        """Recompute the light; an event for each light the case has newly reached."""
-        if self.sla is None or self.state not in CLOCK_RUNS:
+        """Lights and whistle deadlines: an event for each newly reached, and at red the
+        case escalates one level (the supervising level goes up; the handler keeps it)."""
+        if self.state not in CLOCK_RUNS:
             return []
+        out: list[ev.Event] = []
+        overdue = [party for party in self.whistle if party.overdue(now)]
+        for party in overdue:
+            party.late = True
+            out += self._emit(
+                ev.WhistleAckOverdue(
+                    case_id=self.id, at=now, department=party.department,
+                    deadline=party.ack_deadline,
+                )
+            )  # fmt: skip
+        if overdue:  # one step up for the lot: they were late together
+            names = ", ".join(p.department for p in overdue)
+            out += self._auto_escalate(f"{names} did not acknowledge (报到) in time", now)
+        if self.sla is None:
+            return out
         light = self.sla.light(now)
         order = [Light.GREEN, Light.YELLOW, Light.RED]
         if order.index(light) <= order.index(self.light):
-            return []
-        out: list[ev.Event] = []
+            return out
         deadline = self.sla.deadline(now)
         if self.light == Light.GREEN:
             out += self._emit(ev.SlaTurnedYellow(case_id=self.id, at=now, deadline=deadline))
         if light == Light.RED:
             out += self._emit(ev.SlaTurnedRed(case_id=self.id, at=now, deadline=deadline))
         self.light = light
+        if light == Light.RED:
+            out += self._auto_escalate("past the deadline (超期)", now)
         return out
+
+    def _auto_escalate(self, reason: str, now: datetime) -> list[ev.Event]:
+        """Raise the level that supervises the case; at the top level nothing more happens."""
+        up = self.level.up()
+        if up is None:
+            return []
+        self.level = up
+        self.updated_at = now
+        return self._emit(
+            ev.CaseEscalated(case_id=self.id, at=now, level=up.value, reason=reason, automatic=True)
+        )
 
     def current_light(self, now: datetime) -> Light:
         if self.sla is None or self.state not in CLOCK_RUNS | {CaseState.SUSPENDED}:

@@ -6,27 +6,58 @@ the simulator and the worker share one path to the domain.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Any
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from dispatch.adapters.orm import IdempotencyRow
 from dispatch.adapters.repository import CaseNotFound
+from dispatch.domain.access import CaseView, Principal, Role
 from dispatch.domain.categories import CATEGORY_BY_CODE, DEPARTMENT_BY_CODE
 from dispatch.domain.errors import DomainError, IllegalTransition
 from dispatch.domain.events import Event
 from dispatch.domain.lifecycle import Action, Case
 from dispatch.domain.sla import Urgency
+from dispatch.domain.whistle import DEFAULT_ACK
 from dispatch.service.core import Core
-from dispatch.service.errors import Conflict, NotFound, ValidationError
+from dispatch.service.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyMismatch,
+    NotFound,
+    ValidationError,
+)
 from dispatch.service.unit_of_work import StoredEvent, UnitOfWork
+
+if TYPE_CHECKING:
+    from dispatch.service.photos import CheckedPhoto
 
 Params = Mapping[str, Any]
 Handler = Callable[[Case, Params, "Ctx"], list[Event]]
 
 
 class Ctx:
-    def __init__(self, core: Core, uow: UnitOfWork, now: datetime, actor: str | None) -> None:
+    def __init__(
+        self,
+        core: Core,
+        uow: UnitOfWork,
+        now: datetime,
+        actor: str | None,
+        principal: Principal | None = None,
+    ) -> None:
         self.core, self.uow, self.now, self.actor = core, uow, now, actor
+        self.principal = principal
+
+    def own_department(self, p: Params) -> str | None:
+        """A department officer acts for its own department, whatever the form says."""
+        if self.principal is not None and self.principal.role == Role.DEPARTMENT:
+            return self.principal.department
+        value = p.get("department")
+        return value if isinstance(value, str) else None
 
 
 def _text(params: Params, name: str) -> str:
@@ -65,19 +96,53 @@ def _register(case: Case, p: Params, c: Ctx) -> list[Event]:
 
 
 def _dispatch(case: Case, p: Params, c: Ctx) -> list[Event]:
-    department = p.get("department")
+    """Parameters left out are filled from the suggestion: one click dispatches."""
+    department = p.get("department") or None
     if department is None and case.category:
         department = CATEGORY_BY_CODE[case.category].department
     if department is not None and department not in DEPARTMENT_BY_CODE:
         raise ValidationError(f"unknown department {department!r}", field="department")
     unit_id = _int(p, "unit_id", required=False)
+    worker_id = _int(p, "worker_id", required=False)
+    if worker_id is None and p.get("suggest_worker", True) not in (False, "false", "0"):
+        from dispatch.service.suggest import suggest_worker
+
+        names = c.core.names
+        if names is not None:
+            found = suggest_worker(c.core, names, c.uow.cases.row(case.id))
+            worker_id = found["id"] if found else None
+    elif worker_id is not None and c.core.names and worker_id not in c.core.names.workers:
+        raise ValidationError(f"grid worker {worker_id} does not exist", field="worker_id")
+    if c.principal is not None and c.principal.role == Role.TOWNSHIP:
+        unit_id = c.principal.township_id  # a township hands its cases to its own workers
     return case.dispatch(
         unit_id=unit_id if unit_id is not None else case.township_id,
         department=department,
-        worker_id=_int(p, "worker_id", required=False),
+        worker_id=worker_id,
         now=c.now,
         actor=c.actor,
     )
+
+
+def _whistle(case: Case, p: Params, c: Ctx) -> list[Event]:
+    co = p.get("co") or []
+    if isinstance(co, str):
+        co = [part for part in co.replace("，", ",").split(",") if part.strip()]
+    if not isinstance(co, list) or not all(isinstance(d, str) for d in co):
+        raise ValidationError("co must be a list of department codes", field="co")
+    minutes = p.get("ack_minutes")
+    try:
+        ack = DEFAULT_ACK if minutes in (None, "") else timedelta(minutes=float(minutes))
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"ack_minutes must be a number of minutes, got {minutes!r}", field="ack_minutes"
+        ) from None
+    lead = p.get("lead")
+    return case.blow_whistle(
+        lead=lead if isinstance(lead, str) else "", co=[d.strip() for d in co],
+        ack_within=ack, known_departments=frozenset(DEPARTMENT_BY_CODE), now=c.now,
+        actor=c.actor,
+    )  # fmt: skip
 
 
 def _merge(case: Case, p: Params, c: Ctx) -> list[Event]:
@@ -154,7 +219,16 @@ HANDLERS: dict[Action, Handler] = {
     Action.SUPERVISE: lambda case, p, c: case.supervise(
         message=_text(p, "message"), now=c.now, actor=c.actor
     ),
+    Action.WHISTLE: _whistle,
+    Action.ACKNOWLEDGE: lambda case, p, c: case.acknowledge(
+        department=c.own_department(p), now=c.now, actor=c.actor
+    ),
+    Action.REPORT_PART: lambda case, p, c: case.report_part(
+        department=c.own_department(p), result=_text(p, "result"), now=c.now, actor=c.actor
+    ),
 }
+# Actions whose result a handler may prove with photos (kept as kind "result").
+PHOTO_ACTIONS = frozenset({Action.REPORT_HANDLED, Action.REPORT_PART})
 
 
 def parse_action(name: str) -> Action:
@@ -167,6 +241,50 @@ def parse_action(name: str) -> Action:
         ) from None
 
 
+def _fingerprint(
+    case_id: int, action: Action, params: Params | None, photos: Sequence[CheckedPhoto]
+) -> str:
+    data = [case_id, action.value, dict(params or {}), [p.sha256 for p in photos]]
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _seen_before(uow: UnitOfWork, actor: str | None, key: str, digest: str, now: datetime) -> bool:
+    """True when this actor already did this (same key, same request); records it if not."""
+    if not 1 <= len(key) <= 200:
+        raise ValidationError("Idempotency-Key must be 1–200 characters", field="Idempotency-Key")
+    scope = f"action:{actor or ''}"[:80]
+    row = uow.session.scalars(
+        select(IdempotencyRow).where(IdempotencyRow.scope == scope, IdempotencyRow.key == key)
+    ).first()
+    if row is not None:
+        if row.request_hash != digest:
+            raise IdempotencyMismatch(
+                f"Idempotency-Key {key!r} was first used for a different action; use a new key",
+                field="Idempotency-Key",
+            )
+        return True
+    uow.session.add(IdempotencyRow(scope=scope, key=key, request_hash=digest, created_at=now))
+    return False
+
+
+def case_view(case: Case) -> CaseView:
+    return CaseView(
+        township_id=case.township_id, department=case.department, worker_id=case.worker_id,
+        whistle_departments=frozenset(p.department for p in case.whistle),
+    )  # fmt: skip
+
+
+def authorise(principal: Principal, case: Case, action: Action) -> None:
+    """404 outside the principal's jurisdiction (as if the case did not exist), 403 when
+    its role may not take this action."""
+    if not principal.scope.allows(case_view(case)):
+        raise NotFound(f"case {case.id} does not exist", field="case_id")
+    if not principal.may(action):
+        raise Forbidden(
+            f"a {principal.role.value} user may not {action.value} a case", field="action"
+        )
+
+
 def perform(
     core: Core,
     case_id: int,
@@ -174,22 +292,59 @@ def perform(
     params: Params | None = None,
     *,
     actor: str | None = None,
+    principal: Principal | None = None,
+    photos: Sequence[CheckedPhoto] = (),
+    idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> list[StoredEvent]:
-    """Apply one action to one case in its own transaction; returns the stored events."""
+    """Apply one action to one case in its own transaction; returns the stored events.
+
+    With a principal, the case must be in its jurisdiction and the action allowed to its
+    role; its name becomes the actor. Photos (already checked) are kept with the case in
+    the same transaction; when it fails their files are removed again. With an
+    idempotency key a retry of an action already done returns [] instead of failing (a
+    phone that lost the answer sends it again); the key with other parameters is 422.
+    """
     action = parse_action(action) if isinstance(action, str) else action
+    if photos and action not in PHOTO_ACTIONS:
+        raise ValidationError(
+            f"photos can be sent with {', '.join(sorted(a.value for a in PHOTO_ACTIONS))}, "
+            f"not with {action.value}",
+            field="photos",
+        )
     now = now or core.clock.now()
+    if principal is not None:
+        actor = principal.name
+    saved: list[Any] = []
     with core.uow() as uow:
         try:
             case = uow.cases.get(case_id)
-            HANDLERS[action](case, params or {}, Ctx(core, uow, now, actor))
+            if principal is not None:
+                authorise(principal, case, action)
+            if idempotency_key is not None and _seen_before(
+                uow, actor, idempotency_key, _fingerprint(case_id, action, params, photos), now
+            ):
+                return []
+            HANDLERS[action](case, params or {}, Ctx(core, uow, now, actor, principal))
+            if photos:
+                from dispatch.service.photos import save_photos
+
+                saved = save_photos(
+                    uow.session, core.data_dir, photos, case_id=case.id, kind="result",
+                    uploaded_by=actor or "", now=now,
+                )  # fmt: skip
+            return uow.commit(now)
         except CaseNotFound as exc:
             raise NotFound(str(exc), field="case_id") from exc
         except IllegalTransition as exc:
             raise Conflict(exc.message, field=exc.field, code=exc.code) from exc
         except DomainError as exc:
             raise ValidationError(exc.message, field=exc.field, code=exc.code) from exc
-        return uow.commit(now)
+        finally:
+            if saved and not uow.committed:
+                from dispatch.service.photos import discard
+
+                discard(core.data_dir, saved)
 
 
 def tick(core: Core, *, now: datetime | None = None) -> list[StoredEvent]:

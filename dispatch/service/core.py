@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from dispatch.domain.sla import SlaPolicy
 from dispatch.service.unit_of_work import StoredEvent, UnitOfWork
 
 if TYPE_CHECKING:
+    from dispatch.service.directory import Directory
     from realtime.positions import PositionService
 
 
@@ -38,6 +40,10 @@ class Core:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     # Latest positions, presence and position history of grid workers (the bootstrap wires it).
     positions: PositionService | None = None
+    # Names of units, workers and departments (the bootstrap loads them once).
+    names: Directory | None = None
+    # Where files live: photos, recordings, the base map.
+    data_dir: Path = field(default_factory=lambda: Path("data"))
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db, after_commit=self.publisher.published)

@@ -10,9 +10,10 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,9 @@ from dispatch.adapters.orm import CaseRow, IdempotencyRow
 from dispatch.domain.categories import CATEGORY_BY_CODE
 from dispatch.service.core import Core
 from dispatch.service.errors import IdempotencyMismatch, NotFound, ValidationError
+
+if TYPE_CHECKING:
+    from dispatch.service.photos import CheckedPhoto
 
 CHANNELS = ("citizen", "hotline", "grid", "camera", "app")
 MAX_DESCRIPTION = 4000
@@ -131,6 +135,10 @@ def validate(report: NewReport, core: Core) -> dict[str, Any]:
         )
     attributes = {}
     for key, value in report.attributes.items():
+        if key.startswith("_"):  # reserved for the server (e.g. the citizen's rating code)
+            raise ValidationError(
+                f"attribute names may not start with '_': {key!r}", field="attribute"
+            )
         attributes[_limit(key, "attribute", 60)] = _limit(value, f"attribute[{key}]", 500)
     return {
         "service_code": code,
@@ -184,8 +192,15 @@ def submit_report(
     report: NewReport,
     *,
     idempotency: Idempotency | None = None,
+    photos: Sequence[CheckedPhoto] = (),
+    rating_code: str | None = None,
     now: datetime | None = None,
 ) -> Submitted:
+    """Store a new report (with its checked photos) unless a retry of one already stored.
+
+    `rating_code` is a secret the citizen's page keeps; only its hash is stored, and
+    rating the result later needs it (the ticket number alone is guessable).
+    """
     now = now or core.clock.now()
     request_hash = fingerprint(report)
     if idempotency is not None:
@@ -197,10 +212,22 @@ def submit_report(
         if earlier is not None:
             return earlier
     values = validate(report, core)
+    if rating_code:
+        values["attributes"] = values["attributes"] | {RATING_CODE_KEY: code_hash(rating_code)}
+    saved: list[Any] = []
     try:
         with core.uow() as uow:
             row = CaseRow(state="reported", reported_at=now, updated_at=now, **values)
             uow.cases.report(row, actor=report.submitted_by or None)
+            if photos:
+                from dispatch.service.photos import save_photos
+
+                saved = save_photos(
+                    uow.session, core.data_dir, photos, case_id=row.id, kind="report",
+                    uploaded_by=report.submitted_by, now=now,
+                )  # fmt: skip
+                if not row.media_url:
+                    row.media_url = f"/api/photos/{saved[0].id}"
             if idempotency is not None:
                 uow.session.add(
                     IdempotencyRow(
@@ -209,6 +236,7 @@ def submit_report(
                     )
                 )  # fmt: skip
             uow.commit(now)
+            saved = []  # committed: the files belong to the case now
             return Submitted(case_id=row.id, replayed=False)
     except IntegrityError:
         # A concurrent retry with the same key committed first: answer as it did.
@@ -217,3 +245,15 @@ def submit_report(
             if earlier is not None:
                 return earlier
         raise
+    finally:
+        if saved:
+            from dispatch.service.photos import discard
+
+            discard(core.data_dir, saved)
+
+
+RATING_CODE_KEY = "_rating_code"
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from dispatch.adapters.orm import CaseRow, EventCounterRow
+from dispatch.domain.access import CaseScope
 from dispatch.domain.categories import CATEGORY_BY_CODE
 from dispatch.domain.lifecycle import OPEN, CaseState
 from dispatch.service.core import Core
@@ -96,6 +97,7 @@ class CaseFilter:
     start: datetime | None = None
     end: datetime | None = None
     township_id: int | None = None
+    scope: CaseScope | None = None  # a principal's jurisdiction (None: the caller checked)
     limit: int = 1000
     offset: int = 0
 
@@ -118,6 +120,10 @@ def _filtered(f: CaseFilter) -> Select[CaseRow]:
         q = q.where(CaseRow.reported_at <= f.end)
     if f.township_id is not None:
         q = q.where(CaseRow.township_id == f.township_id)
+    if f.scope is not None and not f.scope.everything:
+        from dispatch.service.scope import scope_clause
+
+        q = q.where(scope_clause(f.scope))
     return q
 
 
@@ -138,7 +144,13 @@ def local_midnight(core: Core, now: datetime) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=core.timezone)
 
 
-def snapshot(core: Core, names: Directory, *, township_id: int | None = None) -> dict[str, Any]:
+def snapshot(
+    core: Core,
+    names: Directory,
+    *,
+    township_id: int | None = None,
+    scope: CaseScope | None = None,
+) -> dict[str, Any]:
     """What a screen starts from: the head seq, every open case and today's others, and every
     grid worker with its latest position and presence.
 
@@ -158,6 +170,10 @@ def snapshot(core: Core, names: Directory, *, township_id: int | None = None) ->
         )
         if township_id is not None:
             q = q.where(CaseRow.township_id == township_id)
+        if scope is not None and not scope.everything:
+            from dispatch.service.scope import scope_clause
+
+            q = q.where(scope_clause(scope))
         rows = session.scalars(q.order_by(CaseRow.id)).all()
         cases = [summary(r, names) for r in rows]
     return {
@@ -169,7 +185,7 @@ def snapshot(core: Core, names: Directory, *, township_id: int | None = None) ->
         # Positions are state, not events: screens start from these and apply frames on top.
         "workers": (
             core.positions.workers(township_id=township_id, strict=False)
-            if core.positions is not None
+            if core.positions is not None and (scope is None or scope.worker_id is None)
             else []
         ),
     }

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from dispatch.adapters.db import Database
 from dispatch.adapters.orm import EventCounterRow, EventRow
-from dispatch.adapters.repository import CaseRepository, write_row
+from dispatch.adapters.repository import CaseRepository
+from dispatch.domain.access import CaseView, audience
 from dispatch.domain.events import Event, to_payload
 
 
@@ -72,7 +73,7 @@ class UnitOfWork:
             self._db.write_lock.acquire()
         self.session = self._db.writer()
         self.cases = CaseRepository(self.session)
-        self._loose: list[tuple[Event, int | None]] = []
+        self._loose: list[tuple[Event, int | None, str]] = []
         self.committed = []
         return self
 
@@ -91,13 +92,31 @@ class UnitOfWork:
 
     def record(self, events: Sequence[Event], *, township_id: int | None = None) -> None:
         """Events that belong to no loaded case (for example, about a worker)."""
-        self._loose.extend((e, township_id) for e in events)
+        self._loose.extend((e, township_id, "") for e in events)
 
-    def _collect(self, now: datetime) -> list[tuple[Event, int | None]]:
-        out: list[tuple[Event, int | None]] = []
+    def _collect(self, now: datetime) -> list[tuple[Event, int | None, str]]:
+        out: list[tuple[Event, int | None, str]] = []
         for case, row in self.cases.seen.values():
-            write_row(row, case, now)
-            out.extend((e, case.township_id) for e in case.events)
+            # Who may see these events: whoever could see the case before them or after, so
+            # a worker also hears that a task was taken back from it.
+            before = CaseView(
+                township_id=row.township_id, department=row.department,
+                worker_id=row.worker_id,
+                whistle_departments=frozenset(
+                    r.department for r in self.cases.parties.get(case.id, [])
+                ),
+            )  # fmt: skip
+            self.cases.write(case, row, now)
+            if not case.events:
+                continue
+            after = CaseView(
+                township_id=case.township_id, department=case.department,
+                worker_id=case.worker_id,
+                whistle_departments=frozenset(p.department for p in case.whistle),
+            )  # fmt: skip
+            rooms = sorted(set(audience(before)) | set(audience(after)))
+            tags = f" {' '.join(rooms)} " if rooms else ""
+            out.extend((e, case.township_id, tags) for e in case.events)
             case.events.clear()
         out.extend(self._loose)
         self._loose = []
@@ -118,9 +137,9 @@ class UnitOfWork:
             rows = [
                 EventRow(
                     seq=first + i, type=e.type, case_id=e.case_id, township_id=township,
-                    actor=e.actor, occurred_at=e.at, payload=to_payload(e),
+                    actor=e.actor, occurred_at=e.at, payload=to_payload(e), audience=tags,
                 )
-                for i, (e, township) in enumerate(events)
+                for i, (e, township, tags) in enumerate(events)
             ]  # fmt: skip
             self.session.add_all(rows)
             stored = [StoredEvent.from_row(r) for r in rows]

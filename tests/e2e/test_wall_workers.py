@@ -22,7 +22,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from dispatch.adapters.clock import FixedClock
 from dispatch.domain.geometry import centroid
 from realtime.positions import sweep_presence
-from tests.support import LiveServer, build_app
+from tests.support import LiveServer, api_headers, build_app
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
@@ -65,7 +65,10 @@ def fix(worker_id: int, when: datetime, lat: float, long: float) -> dict[str, An
 
 
 def post(server: LiveServer, fixes: list[dict[str, Any]]) -> None:
-    answer = requests.post(f"{server.url}/api/positions", json={"fixes": fixes}, timeout=10)
+    answer = requests.post(
+        f"{server.url}/api/positions", json={"fixes": fixes}, headers=api_headers(server.app),
+        timeout=10,
+    )  # fmt: skip
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["accepted"] == len(fixes) and not body["flagged"] and body["live"], body
@@ -307,7 +310,9 @@ def test_workers_who_went_offline_while_the_wall_was_away_show_offline_when_it_i
     refreshes = driver.execute_script("return CommandHall.live.stats.refreshes")
     driver.execute_script("CommandHall.live.socket.disconnect()")
 
-    listed = requests.get(f"{server.url}/api/workers", timeout=10).json()["workers"]
+    listed = requests.get(
+        f"{server.url}/api/workers", headers=api_headers(server.app), timeout=10
+    ).json()["workers"]
     newest = max(datetime.fromisoformat(w["at"]) for w in listed)
     clock(server).set(max(clock(server).now(), newest + timedelta(seconds=121)))
     assert len(sweep_presence(server.app, clock(server).now())) > 0

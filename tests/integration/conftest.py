@@ -34,6 +34,12 @@ class Seeded:
     api_key: str
 
     def client(self) -> FlaskClient:
+        """A client that signs every request with the api key (an integration)."""
+        client = self.app.flask.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.api_key}"
+        return client
+
+    def anonymous(self) -> FlaskClient:
         return self.app.flask.test_client()
 
     def counts(self) -> tuple[int, int, int]:

@@ -30,6 +30,7 @@ from dispatch.processes import gunicorn_file_options, web_options
 from tests.cluster import (
     SECRET,
     Proc,
+    api_headers,
     cluster_env,
     seed,
     start_web,
@@ -339,6 +340,7 @@ def two_webs(
     data = tmp_path / "data"
     url = f"sqlite:///{data / 'commandhall.db'}"
     point = seed(url, data)[0]
+    _AUTH.update(api_headers(url))
     env = cluster_env(database_url=url, redis_url=redis_url, prefix=redis_prefix, data_dir=data)
     config = ("--gunicorn-config", str(DEPLOY / "gunicorn.conf.py"))
     webs = [start_web(env, tmp_path, args=config) for _ in range(2)]
@@ -406,9 +408,14 @@ def test_nginx_conf_proxies_websockets_and_long_polling_to_two_web_processes(
     assert "[emerg]" not in (prefix / "error.log").read_text()
 
 
+_AUTH: dict[str, str] = {}  # the api key of the deployment under test (two_webs sets it)
+
+
 def post_case(base: str, point: tuple[float, float, int]) -> int:
     body = {"service_code": "garbage", "lat": point[0], "long": point[1], "description": "经nginx"}
-    response = requests.post(f"{base}/api/cases", json=body, verify=False, timeout=30)
+    response = requests.post(
+        f"{base}/api/cases", json=body, headers=_AUTH, verify=False, timeout=30
+    )
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 

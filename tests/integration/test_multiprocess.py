@@ -33,6 +33,7 @@ from dispatch.demo.seed import seed_demo
 from dispatch.domain.geometry import centroid
 from dispatch.domain.org import UnitKind
 from dispatch.service import actions
+from dispatch.service.apikeys import create_api_key
 from dispatch.service.core import Core, NoPublisher
 from dispatch.service.intake import NewReport, submit_report
 from realtime.socket import REPLAY_LIMIT
@@ -96,6 +97,7 @@ def deployment(
     core, _ = build_core(Settings(data_dir=data_dir, database_url=url_text, secret_key=SECRET))
     core.publisher = NoPublisher()  # web processes find the test's own commits by polling
     names = seed_demo(core, data_dir, history=False)
+    _AUTH["Authorization"] = f"Bearer {create_api_key(core, 'multiprocess-test')}"
     points = []
     for unit in sorted(names.units.values(), key=lambda u: u.id):
         if unit.kind is UnitKind.GRID and unit.polygon:
@@ -159,13 +161,17 @@ def pair(deployment: Deployment, redis_url: str, pair_prefix: str) -> Iterator[l
                 client.delete(*keys)
 
 
+# The deployment's api key, for the test's own POST /api/cases (set by the fixture).
+_AUTH: dict[str, str] = {}
+
+
 def submit(web: Web, point: tuple, text: str, session: requests.Session | None = None) -> int:
     """POST /api/cases on `web`; the new case's id (fails the test on anything but 201)."""
     lat, long, _ = point
     body = {"service_code": "garbage", "lat": lat, "long": long, "description": text}
     response = (session or requests).post(
         f"{web.url}/api/cases", json=body, timeout=30,
-        headers={"Idempotency-Key": str(uuid.uuid4())},
+        headers={"Idempotency-Key": str(uuid.uuid4()), **_AUTH},
     )  # fmt: skip
     assert response.status_code == 201, response.text
     return int(response.json()["id"])

@@ -25,7 +25,7 @@ from dispatch.bootstrap import App, create_app
 from dispatch.config import Settings
 from dispatch.demo.seed import seed_demo
 from realtime.positions import sweep_presence
-from tests.support import LiveServer
+from tests.support import LiveServer, api_headers
 
 LAT, LONG = 25.62, 103.77
 M_PER_DEG = 111_195.0
@@ -92,7 +92,8 @@ def fixes(app: App, *worker_ids: int, seconds_ago: float = 1.0, north: float = 0
 
 
 def post(server: LiveServer, body: dict[str, Any]) -> dict[str, Any]:
-    response = requests.post(f"{server.url}/api/positions", json=body, timeout=10)
+    headers = api_headers(server.app)
+    response = requests.post(f"{server.url}/api/positions", json=body, headers=headers, timeout=10)
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
     return answer
@@ -226,7 +227,9 @@ def test_frames_carry_fixes_ingested_by_another_process(
         post(one, fixes(one.app, 100, 101))
         frame = screen.next_frame(timeout=1.5)
         assert ids(frame) == {100, 101}
-        listed = requests.get(f"{two.url}/api/workers", timeout=10).json()["workers"]
+        listed = requests.get(
+            f"{two.url}/api/workers", headers=api_headers(two.app), timeout=10
+        ).json()["workers"]
         assert next(w for w in listed if w["id"] == 100)["presence"] == "online"
     finally:
         screen.close()

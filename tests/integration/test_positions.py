@@ -24,6 +24,7 @@ from dispatch.demo.seed import seed_demo
 from dispatch.domain.geometry import centroid, point_in_polygon
 from realtime.positions import positions_of
 from tests.integration.conftest import Seeded
+from tests.support import api_client
 
 M_PER_DEG = 111_195.0
 
@@ -72,7 +73,7 @@ def history(app: App, worker_id: int) -> list[tuple[datetime, bool]]:
 
 
 def worker(app: App, worker_id: int) -> dict[str, Any]:
-    found = app.flask.test_client().get("/api/workers").get_json()["workers"]
+    found = api_client(app).get("/api/workers").get_json()["workers"]
     return next(w for w in found if w["id"] == worker_id)
 
 
@@ -89,7 +90,7 @@ def test_a_batch_is_stored_in_history_and_moves_the_map_to_its_newest_fix(seeded
         fix(app, w, 25, lat=123.0),  # refused
         {**fix(app, w, 25), "worker_id": 999_999},  # unknown worker
     ]
-    response = app.flask.test_client().post("/api/positions", json={"fixes": batch})
+    response = api_client(app).post("/api/positions", json={"fixes": batch})
     assert response.status_code == 200, response.get_json()
     answer = response.get_json()
     assert (answer["accepted"], answer["duplicates"], answer["live"]) == (3, 1, True)
@@ -104,7 +105,7 @@ def test_a_batch_is_stored_in_history_and_moves_the_map_to_its_newest_fix(seeded
     assert datetime.fromisoformat(shown["at"]) == newest
     assert (shown["presence"], shown["battery"], shown["on_duty"]) == ("online", 64, True)
 
-    late = app.flask.test_client().post("/api/positions", json={"fixes": [fix(app, w, 60)]})
+    late = api_client(app).post("/api/positions", json={"fixes": [fix(app, w, 60)]})
     assert late.get_json()["accepted"] == 1
     assert len(history(app, w)) == 4
     assert worker(app, w)["lat"] == pytest.approx(batch[0]["lat"])  # a late fix: history only
@@ -192,7 +193,7 @@ def redis_app(tmp_path: Path, db_url: str, redis_url: str, redis_prefix: str) ->
 def test_with_redis_the_latest_position_lives_in_geo_and_nearest_uses_it(
     redis_app: App, redis_url: str, redis_prefix: str
 ) -> None:
-    app, client = redis_app, redis_app.flask.test_client()
+    app, client = redis_app, api_client(redis_app)
     lat, long = home(app, 5)
     batch = [fix(app, 5, 20), fix(app, 5, 10, metres_north=100), fix(app, 6, 10)]
     batch[2].update(lat=lat + 250 / M_PER_DEG, long=long)
@@ -215,7 +216,7 @@ def test_with_redis_unreachable_ingest_stores_history_and_says_the_map_is_stale(
 ) -> None:
     app = build(tmp_path, sqlite_url, redis_url="redis://127.0.0.1:1/0")
     try:
-        client = app.flask.test_client()
+        client = api_client(app)
         response = client.post("/api/positions", json={"fixes": [fix(app, 7, 10)]})
         assert response.status_code == 200
         answer = response.get_json()
@@ -255,7 +256,7 @@ def test_a_running_writer_commits_within_its_interval_without_being_asked(
         app.start()  # the writer thread is waiting before the first row arrives
         time.sleep(0.2)
         assert writer.written_total == 0
-        response = app.flask.test_client().post("/api/positions", json={"fixes": [fix(app, 8, 5)]})
+        response = api_client(app).post("/api/positions", json={"fixes": [fix(app, 8, 5)]})
         assert response.get_json()["accepted"] == 1
         deadline = time.monotonic() + 2 * writer.interval + 1.0
         while writer.written_total < 1 and time.monotonic() < deadline:

@@ -50,7 +50,10 @@ def test_lights_turn_yellow_at_two_thirds_and_red_at_the_deadline_once(
     assert light_of(app, case_id) == ("yellow", T0 + timedelta(days=3))
     assert actions.tick(app.core) == []
     clock.advance(timedelta(days=1))
-    assert [e.type for e in actions.tick(app.core)] == ["sla.red"]
+    # At red the case escalates one level by itself (the handler keeps it).
+    [red, escalated] = actions.tick(app.core)
+    assert (red.type, escalated.type) == ("sla.red", "case.escalated")
+    assert escalated.payload["automatic"] is True and escalated.payload["level"] == "county"
     assert light_of(app, case_id) == ("red", None)
     clock.advance(timedelta(days=5))
     assert actions.tick(app.core) == []
@@ -81,7 +84,7 @@ def test_jumping_past_the_deadline_gives_yellow_then_red_in_order(
     ids = [registered_case(app, "immediate") for _ in range(3)]
     clock.advance(timedelta(days=2))
     events = actions.tick(app.core)
-    assert [e.type for e in events] == ["sla.yellow", "sla.red"] * 3
+    assert [e.type for e in events] == ["sla.yellow", "sla.red", "case.escalated"] * 3
     assert [e.seq for e in events] == sorted(e.seq for e in events)
     with app.core.db.read() as session:
         lights = session.scalars(select(CaseRow.light).where(CaseRow.id.in_(ids))).all()

@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dispatch.domain import events as ev
+from dispatch.domain.categories import DEPARTMENTS
 from dispatch.domain.errors import IllegalTransition, InvalidValue
 from dispatch.domain.lifecycle import TRANSITIONS, Action, Case, CaseState, allowed_actions
 from dispatch.domain.org import Level
 from dispatch.domain.sla import Light, SlaPolicy, Urgency
+from dispatch.domain.whistle import PartyRole, WhistleParty
 
 A = Action
 S = CaseState
@@ -25,13 +27,15 @@ ACT_AT = T0 + timedelta(hours=1)  # after every builder step, well inside a gree
 POLICY = SlaPolicy()
 NORMAL_BUDGET = timedelta(days=7)
 NORMAL_YELLOW = timedelta(hours=112)  # 2/3 of 7 days
+KNOWN_DEPARTMENTS = frozenset(d.code for d in DEPARTMENTS)
+ACK_WITHIN = timedelta(minutes=30)
 
 
 # -- the expected table, written by hand from DESIGN.md "The closed loop" -------------------
 
 
 class Keep(enum.Enum):
-    SAME = "same"  # urge, supervise, extensions: the state does not change
+    SAME = "same"  # urge, supervise, extensions, 报到: the state does not change
     RESTORED = "restored"  # resume: back to the state before the suspension
 
 
@@ -55,6 +59,13 @@ WITH_A_UNIT = _states(S.DISPATCHED, S.ACCEPTED, S.HANDLING)
 OPEN_BUT_NOT_HANDLED = _states(
     S.REPORTED, S.VERIFIED, S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.HANDLING,
     S.RETURNED, S.SUSPENDED, S.ESCALATED, S.REOPENED,
+)  # fmt: skip
+
+# 报到 and a called department's part: while the SLA clock runs, a handled case included
+# (the lead may have reported before a co-handling department).
+CLOCK_RUNNING = _states(
+    S.REGISTERED, S.DISPATCHED, S.ACCEPTED, S.HANDLING, S.RETURNED, S.ESCALATED,
+    S.REOPENED, S.HANDLED,
 )  # fmt: skip
 
 EXPECTED: dict[Action, Expected] = {
@@ -82,6 +93,10 @@ EXPECTED: dict[Action, Expected] = {
     A.CANCEL: Expected(OPEN_BUT_NOT_HANDLED, S.CANCELLED),
     A.URGE: Expected(WORKING, Keep.SAME),
     A.SUPERVISE: Expected(WORKING, Keep.SAME),
+    # 吹哨 is a dispatch to several departments: it starts from where a dispatch starts.
+    A.WHISTLE: Expected(_states(S.REGISTERED, S.RETURNED, S.REOPENED, S.ESCALATED), S.DISPATCHED),
+    A.ACKNOWLEDGE: Expected(CLOCK_RUNNING, Keep.SAME),
+    A.REPORT_PART: Expected(CLOCK_RUNNING, Keep.SAME),
 }
 
 EXPECTED_EVENTS: dict[Action, tuple[type[ev.Event], ...]] = {
@@ -108,6 +123,9 @@ EXPECTED_EVENTS: dict[Action, tuple[type[ev.Event], ...]] = {
     A.CANCEL: (ev.CaseCancelled,),
     A.URGE: (ev.CaseUrged,),
     A.SUPERVISE: (ev.CaseSupervised,),
+    A.WHISTLE: (ev.WhistleBlown,),
+    A.ACKNOWLEDGE: (ev.WhistleAcknowledged,),
+    A.REPORT_PART: (ev.WhistlePartReported,),
 }
 
 
@@ -143,6 +161,17 @@ DO: dict[Action, Callable[[Case, datetime], list[ev.Event]]] = {
     A.CANCEL: lambda c, now: c.cancel(reason="reporter withdrew", now=now),
     A.URGE: lambda c, now: c.urge(message="please hurry", now=now),
     A.SUPERVISE: lambda c, now: c.supervise(message="overdue: report today", now=now),
+    A.WHISTLE: lambda c, now: c.blow_whistle(
+        lead="urbanmgmt",
+        co=["police", "ecoenv"],
+        ack_within=ACK_WITHIN,
+        known_departments=KNOWN_DEPARTMENTS,
+        now=now,
+    ),
+    A.ACKNOWLEDGE: lambda c, now: c.acknowledge(department="police", now=now),
+    A.REPORT_PART: lambda c, now: c.report_part(
+        department="police", result="the parked cars were towed", now=now
+    ),
 }
 
 MAIN_LINE = (A.VERIFY, A.REGISTER, A.DISPATCH, A.ACCEPT, A.START_HANDLING, A.REPORT_HANDLED)
@@ -192,12 +221,25 @@ def snapshot(case: Case) -> dict[str, object]:
     return copy.deepcopy(vars(case))
 
 
+def called_parties(*, acknowledged: bool) -> list[WhistleParty]:
+    """A lead and a co-handling department, as a whistle blown just before ACT_AT leaves them."""
+    deadline = ACT_AT + ACK_WITHIN
+    at = ACT_AT - STEP if acknowledged else None
+    return [
+        WhistleParty("urbanmgmt", PartyRole.LEAD, deadline, acknowledged_at=at),
+        WhistleParty("police", PartyRole.CO, deadline, acknowledged_at=at),
+    ]
+
+
 def prepared(action: Action, state: CaseState) -> Case:
-    """A case in `state`, with an extension waiting when the action decides one."""
+    """A case in `state`, with an extension waiting when the action decides one, and called
+    departments when the action is theirs to take (acknowledged ones to report a part)."""
     case = case_in(state)
     deciding = action in (A.APPROVE_EXTENSION, A.DENY_EXTENSION)
     if deciding and state in EXPECTED[A.REQUEST_EXTENSION].sources:
         DO[A.REQUEST_EXTENSION](case, ACT_AT - STEP)
+    if action in (A.ACKNOWLEDGE, A.REPORT_PART):
+        case.whistle = called_parties(acknowledged=action is A.REPORT_PART)
     return case
 
 
@@ -208,10 +250,10 @@ ILLEGAL = [(a, s) for a in Action for s in CaseState if s not in EXPECTED[a].sou
 # -- the table -------------------------------------------------------------------------------
 
 
-def test_there_are_23_actions_and_16_states() -> None:
-    assert len(Action) == 23
+def test_there_are_26_actions_and_16_states() -> None:
+    assert len(Action) == 26
     assert len(CaseState) == 16
-    assert len(LEGAL) + len(ILLEGAL) == 23 * 16
+    assert len(LEGAL) + len(ILLEGAL) == 26 * 16
 
 
 def test_transition_table_matches_the_hand_written_table_from_the_design() -> None:
@@ -551,6 +593,9 @@ def every_event_the_domain_produces() -> list[ev.Event]:
         produced += DO[action](prepared(action, state), ACT_AT)
     late = case_in(S.HANDLING)
     produced += late.tick(now=REGISTERED_AT + NORMAL_BUDGET + timedelta(days=1))
+    unanswered = case_in(S.REGISTERED)
+    DO[A.WHISTLE](unanswered, ACT_AT)
+    produced += unanswered.tick(now=ACT_AT + ACK_WITHIN)
     return produced
 
 
@@ -588,30 +633,52 @@ def test_tick_turns_yellow_exactly_at_two_thirds_and_only_once() -> None:
     assert case.tick(now=YELLOW_AT + timedelta(hours=1)) == []
 
 
-def test_tick_turns_red_exactly_at_the_deadline_and_only_once() -> None:
+def test_tick_turns_red_exactly_at_the_deadline_escalates_automatically_and_only_once() -> None:
     case = case_in(S.HANDLING)
     case.tick(now=YELLOW_AT)
     assert case.tick(now=DEADLINE - TINY) == []
     out = case.tick(now=DEADLINE)
-    assert [type(e) for e in out] == [ev.SlaTurnedRed]
+    assert [type(e) for e in out] == [ev.SlaTurnedRed, ev.CaseEscalated]
+    escalated = out[1]
+    assert isinstance(escalated, ev.CaseEscalated)
+    assert (escalated.level, escalated.automatic, escalated.actor) == ("county", True, None)
+    assert escalated.at == DEADLINE
     assert case.light == Light.RED
+    assert case.level == Level.COUNTY
+    assert case.state == S.HANDLING  # only the supervising level goes up
     assert case.tick(now=DEADLINE + timedelta(days=3)) == []
     assert [type(e) for e in case.events].count(ev.SlaTurnedRed) == 1
+    assert [type(e) for e in case.events].count(ev.CaseEscalated) == 1
+    assert case.level == Level.COUNTY
 
 
-def test_tick_past_the_deadline_from_green_emits_yellow_then_red_in_one_call() -> None:
+def test_tick_past_the_deadline_from_green_emits_yellow_red_and_escalation_in_one_call() -> None:
     case = case_in(S.HANDLING)
     out = case.tick(now=DEADLINE + timedelta(days=1))
-    assert [type(e) for e in out] == [ev.SlaTurnedYellow, ev.SlaTurnedRed]
+    assert [type(e) for e in out] == [ev.SlaTurnedYellow, ev.SlaTurnedRed, ev.CaseEscalated]
     assert all(e.case_id == case.id for e in out)
+    assert (case.level, case.state) == (Level.COUNTY, S.HANDLING)
     assert case.tick(now=DEADLINE + timedelta(days=2)) == []
 
 
 @pytest.mark.parametrize("state", sorted(WORKING | {S.HANDLED}))
 def test_tick_runs_in_every_state_where_somebody_owes_work(state: CaseState) -> None:
     case = case_in(state)
+    level = case.level
+    out = case.tick(now=DEADLINE + timedelta(days=1))
+    assert [type(e) for e in out] == [ev.SlaTurnedYellow, ev.SlaTurnedRed, ev.CaseEscalated]
+    assert out[2].automatic is True  # type: ignore[attr-defined]
+    assert case.level == level.up()
+    assert out[2].level == case.level.value  # type: ignore[attr-defined]
+    assert case.state == state
+
+
+def test_red_at_city_level_cannot_escalate_further_and_emits_only_the_red_light() -> None:
+    case = case_in(S.HANDLING)
+    case.level = Level.CITY
     out = case.tick(now=DEADLINE + timedelta(days=1))
     assert [type(e) for e in out] == [ev.SlaTurnedYellow, ev.SlaTurnedRed]
+    assert (case.level, case.state, case.light) == (Level.CITY, S.HANDLING, Light.RED)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,201 @@
+"""The JSON API of the working pages: the case file, photos, the citizen's report and ticket,
+the grid worker's tasks, the console queues. Views parse, authorise and call a service.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, jsonify, request, send_file
+from flask.typing import ResponseReturnValue
+
+from dispatch.api import the_app
+from dispatch.api.auth import current_principal, require_principal
+from dispatch.api.rest import error, int_arg, uploads
+from dispatch.domain.access import Role
+from dispatch.domain.lifecycle import OPEN, Action
+from dispatch.service import actions, casefile, intake, photos, queries
+from dispatch.service.errors import Forbidden, NotFound, ServiceError, ValidationError
+
+casework = Blueprint("casework", __name__, url_prefix="/api")
+
+REPORT_FIELDS = ("service_code", "lat", "long", "description", "address", "phone", "name")
+# Citizens' pages share one idempotency scope per browser-made key; grid workers their own.
+CITIZEN_SCOPE = "page:citizen"
+RATING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+@casework.errorhandler(ServiceError)
+def _service_error(exc: ServiceError) -> ResponseReturnValue:
+    return error(exc.code, exc.message, exc.field, exc.status)
+
+
+@casework.get("/cases/<int:case_id>/detail")
+def case_detail(case_id: int) -> ResponseReturnValue:
+    app = the_app()
+    return jsonify(casefile.case_detail(app.core, app.names, case_id, require_principal()))
+
+
+@casework.get("/photos/<int:photo_id>")
+@casework.get("/photos/<int:photo_id>/<variant>")
+def photo(photo_id: int, variant: str = "") -> ResponseReturnValue:
+    if variant not in ("", "thumb"):
+        raise NotFound(f"photo variant {variant!r} does not exist; use /thumb", field="variant")
+    app = the_app()
+    row = casefile.photo_row(app.core, photo_id, require_principal())
+    path, content_type = photos.open_photo(app.settings.data_dir, row, thumb=variant == "thumb")
+    return send_file(path, mimetype=content_type, max_age=86400)
+
+
+# -- citizens and grid workers report ---------------------------------------------------------
+
+
+@casework.post("/reports")
+def submit_report() -> ResponseReturnValue:
+    """随手拍: a report with photos from the citizen page (no account) or a grid worker's
+    phone (device token). Multipart: the fields and up to six `photos`. Answers 201 with the
+    ticket; a citizen also gets the rating code its page keeps to rate the result later."""
+    app = the_app()
+    principal = current_principal()
+    if principal is not None and principal.role not in (Role.GRID_WORKER, Role.SYSTEM):
+        raise Forbidden(
+            "officers register reports in the console (POST /api/cases)", field="authorization"
+        )
+    form = request.form
+    unknown = [k for k in form if k not in REPORT_FIELDS and k != "csrf_token"]
+    if unknown:
+        raise ValidationError(
+            f"unknown field {unknown[0]!r}; allowed: {', '.join(REPORT_FIELDS)}",
+            field=unknown[0],
+        )
+    checked = photos.check_photos(uploads())
+    worker = principal is not None and principal.role == Role.GRID_WORKER
+    report = intake.NewReport(
+        service_code=form.get("service_code"), lat=form.get("lat"), long=form.get("long"),
+        description=form.get("description", ""), address=form.get("address", ""),
+        channel="grid" if worker else "citizen", phone=form.get("phone", ""),
+        first_name=form.get("name", ""),
+        submitted_by=principal.name if principal else "page:report",
+    )  # fmt: skip
+    if not report.description.strip() and not checked:
+        raise ValidationError("describe the problem or add a photo", field="description")
+    key = request.headers.get("Idempotency-Key")
+    scope = f"device:{principal.name}" if principal else CITIZEN_SCOPE
+    idem = intake.Idempotency(scope, key) if key else None
+    code = None if principal else "".join(secrets.choice(RATING_CODE_ALPHABET) for _ in range(6))
+    done = intake.submit_report(app.core, report, idempotency=idem, photos=checked,
+                                rating_code=code)  # fmt: skip
+    case = queries.get_case(app.core, app.names, done.case_id)
+    body: dict[str, Any] = {"id": done.case_id, "ticket": case["ticket"], "state": case["state"],
+                            "replayed": done.replayed}  # fmt: skip
+    if code and not done.replayed:
+        body["rating_code"] = code
+    return jsonify(body), 201
+
+
+def _ticket_case(ticket: str) -> dict[str, Any]:
+    """The public view of a case by its ticket: the full ticket must match, not just the id."""
+    app = the_app()
+    case_id = queries.case_id_from_ticket(ticket)
+    try:
+        case = queries.get_case(app.core, app.names, case_id)
+    except NotFound:
+        case = None
+    if case is None or case["ticket"] != ticket.strip():
+        raise NotFound(f"ticket {ticket} does not exist", field="ticket")
+    return case
+
+
+PUBLIC_EVENTS = frozenset(
+    {"case.reported", "case.verified", "case.registered", "case.dispatched", "case.accepted",
+     "case.handling_started", "case.handled", "case.closed", "case.reviewed", "case.reopened",
+     "case.rejected", "case.merged", "case.cancelled", "whistle.blown"}
+)  # fmt: skip
+
+
+@casework.get("/tickets/<ticket>")
+def ticket_status(ticket: str) -> ResponseReturnValue:
+    """What a citizen may know about its report: progress, not who handles it."""
+    case = _ticket_case(ticket)
+    app = the_app()
+    with app.core.db.read() as session:
+        steps = [
+            {"type": e["type"], "at": e["at"]}
+            for e in casefile.timeline(session, case["id"])
+            if e["type"] in PUBLIC_EVENTS
+        ]
+    return jsonify(
+        {
+            "ticket": case["ticket"],
+            "state": case["state"],
+            "status": case["status"],
+            "category_name": case["category_name"],
+            "category_name_en": case["category_name_en"],
+            "reported_at": case["reported_at"],
+            "closed_at": case["closed_at"],
+            "rating": case["rating"],
+            "can_rate": case["state"] == "closed",
+            "steps": steps,
+        }
+    )
+
+
+@casework.post("/tickets/<ticket>/rating")
+def rate(ticket: str) -> ResponseReturnValue:
+    """回访 by the citizen: 1–5 with the rating code; 1–2 reopens the case."""
+    case = _ticket_case(ticket)
+    body: Any = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    if not isinstance(body, dict):
+        raise ValidationError("send {rating, code}", field="body")
+    code = str(body.get("code") or "").strip()
+    if not code:
+        raise ValidationError("the rating code given when you reported is required", "code")
+    app = the_app()
+    from dispatch.adapters.orm import CaseRow
+
+    with app.core.db.read() as session:
+        row = session.get(CaseRow, case["id"])
+        stored = (row.attributes or {}).get(intake.RATING_CODE_KEY) if row else None
+    if not stored or stored != intake.code_hash(code):
+        raise Forbidden("the rating code does not match this ticket", field="code")
+    raw = body.get("rating")
+    try:
+        rating = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError(f"rating must be a whole number 1–5, got {raw!r}", "rating") from None
+    actions.perform(app.core, case["id"], Action.REVIEW, {"rating": rating}, actor="citizen")
+    fresh = queries.get_case(app.core, app.names, case["id"])
+    return jsonify({"ticket": fresh["ticket"], "state": fresh["state"], "rating": rating})
+
+
+# -- the grid worker's phone -------------------------------------------------------------------
+
+
+@casework.get("/field/tasks")
+def field_tasks() -> ResponseReturnValue:
+    """The signed-in grid worker's open tasks, newest first, with what it may do on each."""
+    principal = require_principal()
+    if principal.role != Role.GRID_WORKER:
+        raise Forbidden("tasks are for grid workers' devices", field="authorization")
+    app = the_app()
+    f = queries.CaseFilter(
+        states=sorted(s.value for s in OPEN), scope=principal.scope,
+        limit=int_arg("limit", 100, low=1, high=500) or 100,
+    )  # fmt: skip
+    tasks = queries.list_cases(app.core, app.names, f)
+    for task in tasks:
+        task["actions"] = casefile.actions_for(principal, task["state"])
+    worker = app.names.workers.get(principal.worker_id or -1)
+    return jsonify(
+        {
+            "worker": {
+                "id": principal.worker_id,
+                "name": worker.name if worker else "",
+                "grid_id": worker.grid_id if worker else None,
+                "grid": app.names.unit_name(worker.grid_id) if worker else "",
+            },
+            "tasks": tasks,
+            "server_time": app.core.clock.now().isoformat(),
+        }
+    )
