@@ -22,7 +22,9 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || \
 PY_STAMP := $(VENV)/.commandhall-installed
 NPM_STAMP := node_modules/.commandhall-installed
 SOCKETIO_DIST := node_modules/socket.io-client/dist
-VENDOR_JS := assets/vendor/socket.io.min.js assets/vendor/socket.io.min.js.map
+LEAFLET_DIST := node_modules/leaflet/dist
+VENDOR_JS := assets/vendor/socket.io.min.js assets/vendor/socket.io.min.js.map \
+	assets/vendor/leaflet/leaflet.js
 
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
@@ -54,6 +56,11 @@ $(NPM_STAMP): package.json $(wildcard package-lock.json)
 $(VENDOR_JS) &: $(NPM_STAMP)
 	@mkdir -p assets/vendor
 	cp $(SOCKETIO_DIST)/socket.io.min.js $(SOCKETIO_DIST)/socket.io.min.js.map assets/vendor/
+	@# Leaflet for the phone pages (/field, /report), which are plain HTML, not Dash;
+	@# dashboard/app.py tells Dash not to load anything under a "leaflet" directory.
+	mkdir -p assets/vendor/leaflet
+	cp -r $(LEAFLET_DIST)/leaflet.js $(LEAFLET_DIST)/leaflet.css $(LEAFLET_DIST)/images \
+		assets/vendor/leaflet/
 
 demo: venv ## run the embedded demo (DEMO_ARGS=... passes options)
 	$(VENV)/bin/commandhall demo $(DEMO_ARGS)

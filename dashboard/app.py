@@ -20,12 +20,18 @@ def create_dash(app: App) -> dash.Dash:
         use_pages=True,
         pages_folder=str(ROOT / "dashboard" / "pages"),
         assets_folder=str(ROOT / "assets"),
+        # Served but not loaded on every Dash page: the phone pages' own scripts and the
+        # standalone Leaflet they use (dash-leaflet brings its own).
+        assets_path_ignore=["phone", "leaflet"],
         title="CommandHall",
         suppress_callback_exceptions=True,
         update_title=None,
     )
     dash_app.layout = dash.html.Div([dash.page_container])
+    from dashboard.field_page import field_page
     from dashboard.login import login
+    from dashboard.report_page import report_page
 
-    app.flask.register_blueprint(login)
+    for blueprint in (login, field_page, report_page):
+        app.flask.register_blueprint(blueprint)
     return dash_app

@@ -79,3 +79,52 @@ def serving(app: App) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+def with_users(app: App) -> App:
+    """Add the demo accounts of every role (password DEMO_PASSWORD)."""
+    from dispatch.demo.users import seed_demo_users
+
+    seed_demo_users(app.core, app.names)
+    return app
+
+
+def signed_in(app: App, username: str) -> FlaskClient:
+    """A test client signed in through the real /login form (CSRF token included);
+    it sends the CSRF header on every request, as the pages do."""
+    import re
+
+    from dispatch.demo.users import DEMO_PASSWORD
+
+    client = app.flask.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the sign-in form has no CSRF field"
+    answer = client.post(
+        "/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": match[1]}
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:500]
+    me = client.get("/api/me").get_json()
+    client.environ_base["HTTP_X_CSRFTOKEN"] = me["csrf_token"]
+    return client
+
+
+def device_token(app: App, worker_id: int) -> str:
+    """A device token for the grid worker's demo account (with_users first)."""
+    from dispatch.service import accounts
+
+    user_id = accounts.worker_user(app.core, worker_id)
+    assert user_id is not None, f"worker {worker_id} has no account; call with_users(app)"
+    return accounts.issue_device_token(app.core, user_id, label="test phone")
+
+
+def browser_sign_in(driver: object, base_url: str, username: str) -> None:
+    """Sign a Selenium browser in through the /login form."""
+    from selenium.webdriver.common.by import By
+
+    from dispatch.demo.users import DEMO_PASSWORD
+
+    driver.get(f"{base_url}/login")  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "login-username").send_keys(username)  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "login-password").send_keys(DEMO_PASSWORD)  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "login-submit").click()  # type: ignore[attr-defined]

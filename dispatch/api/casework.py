@@ -199,3 +199,42 @@ def field_tasks() -> ResponseReturnValue:
             "server_time": app.core.clock.now().isoformat(),
         }
     )
+
+
+# -- the console ---------------------------------------------------------------------------------
+
+OFFICE_ROLES = frozenset({Role.TOWNSHIP, Role.DEPARTMENT})
+
+
+@casework.get("/queue")
+def console_queue() -> ResponseReturnValue:
+    """The console's work lists: the duty officer's (verify, dispatch, overdue, returned,
+    whistles) or, for a township or department office, its own (incoming, whistles,
+    handling, overdue). Filters: township_id, category, channel, state, limit."""
+    from dispatch.service import queue
+
+    principal = require_principal()
+    app = the_app()
+    f = queue.parse_filter(request.args)
+    if principal.role in OFFICE_ROLES:
+        kind, result = "office", queue.office_queue(app.core, app.names, scope=principal.scope, f=f)
+    elif principal.role == Role.GRID_WORKER:
+        raise Forbidden("grid workers have their task list at /api/field/tasks", "authorization")
+    else:
+        kind, result = "duty", queue.duty_queue(app.core, app.names, scope=principal.scope, f=f)
+    server_time = result.pop("server_time", app.core.clock.now().isoformat())
+    return jsonify({"kind": kind, "buckets": result, "server_time": server_time})
+
+
+@casework.get("/search")
+def search() -> ResponseReturnValue:
+    """Cases in the principal's jurisdiction by ticket, id or words of the text."""
+    from dispatch.service import queue
+
+    principal = require_principal()
+    app = the_app()
+    limit = int_arg("limit", 50, low=1, high=200) or 50
+    found = queue.search_cases(
+        app.core, app.names, scope=principal.scope, text=request.args.get("q", ""), limit=limit
+    )
+    return jsonify({"cases": found})
