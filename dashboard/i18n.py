@@ -19,6 +19,15 @@ _TABLE: dict[str, tuple[str, str]] = {
     "home.title": ("综治中心 · 社会治理综合指挥平台", "CommandHall · grassroots governance"),
     "home.wall": ("指挥大屏", "Command wall"),
     "home.wall.hint": ("实时案件地图与关键指标", "Live case map and key figures"),
+    "home.console": ("值班工作台", "Duty console"),
+    "home.console.hint": (
+        "核实、立案、派遣、督办；乡镇和部门的办件台",
+        "Verify, register, dispatch, supervise",
+    ),
+    "home.report": ("随手拍", "Report a problem"),
+    "home.report.hint": ("群众上报问题、查询进度、评价", "Citizens report, follow and rate"),
+    "home.field": ("网格员", "Grid worker"),
+    "home.field.hint": ("手机任务、上报与定位（设备令牌登录）", "Phone tasks, reports, GPS"),
     "lang.switch": ("English", "中文"),
     # The wall
     "wall.title": ("综治中心指挥大屏", "CommandHall wall"),

@@ -13,7 +13,12 @@ from dispatch.api import the_app
 dash.register_page(__name__, path="/", title="CommandHall · 综治中心", name="home")
 
 # (path, title key, hint key); later pages add themselves here.
-SCREENS = (("/wall", "home.wall", "home.wall.hint"),)
+SCREENS = (
+    ("/wall", "home.wall", "home.wall.hint"),
+    ("/console", "home.console", "home.console.hint"),
+    ("/report", "home.report", "home.report.hint"),
+    ("/field", "home.field", "home.field.hint"),
+)
 
 
 def layout(lang: str | None = None, **_query: Any) -> Any:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from dispatch.adapters.orm import CameraRow, CaseRow, DepartmentRow, GridWorkerRow, OrgUnitRow
 from dispatch.demo.county import DemoCounty, build_demo_county
 from dispatch.demo.texts import ADDRESS_STREETS, report_text
-from dispatch.domain.categories import CATEGORY_BY_CODE
+from dispatch.domain.categories import CATEGORY_BY_CODE, DEPARTMENT_BY_CODE
 from dispatch.domain.geometry import centroid
 from dispatch.domain.lifecycle import Case, CaseState
 from dispatch.domain.org import UnitKind
@@ -221,6 +221,8 @@ SIDE_PATHS: dict[str, list[str]] = {
                  "report_handled", "close", "unsatisfied"],
     "merged": ["merge"],
     "cancelled": ["verify", "cancel"],
+    # 吹哨报到: the lead answered, two co-handling departments are late (red on the console).
+    "dispatched": ["verify", "register", "whistle", "acknowledge"],
 }  # fmt: skip
 
 
@@ -260,6 +262,14 @@ def _side_step(
             case.register(category=category, urgency=urgency, policy=core.policy, **kw)
         case "dispatch":
             case.dispatch(unit_id=case.township_id, department=department, **kw)
+        case "whistle":
+            others = sorted(d for d in DEPARTMENT_BY_CODE if d != department)
+            case.blow_whistle(
+                lead=department, co=others[:2], ack_within=timedelta(minutes=30),
+                known_departments=frozenset(DEPARTMENT_BY_CODE), **kw,
+            )  # fmt: skip
+        case "acknowledge":
+            case.acknowledge(department=department, **kw)
         case "accept":
             case.accept(**kw)
         case "start_handling":

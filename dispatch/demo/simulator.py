@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 import requests
 from sqlalchemy import select
 
-from dispatch.adapters.orm import CaseRow
+from dispatch.adapters.orm import CaseRow, WhistlePartyRow
 from dispatch.demo.county import DemoCounty
 from dispatch.demo.seed import CATEGORY_WEIGHTS, CHANNEL_WEIGHTS, _pick
 from dispatch.demo.texts import ADDRESS_STREETS, random_citizen_name, report_text
+from dispatch.domain.categories import CATEGORY_BY_CODE, DEPARTMENTS
 from dispatch.service import actions
 from dispatch.service.errors import ServiceError
 from dispatch.service.queries import OPEN_STATES
@@ -41,6 +42,10 @@ NEXT_STEP: dict[str, tuple[str, dict[str, object]]] = {
     "closed": ("review", {}),
     "suspended": ("resume", {}),
 }
+
+
+# Share of dispatches the duty team turns into whistle-and-report (吹哨报到) instead.
+WHISTLE_SHARE = 0.12
 
 
 class Simulator:
@@ -130,9 +135,14 @@ class Simulator:
         case_id, state = self.rng.choice(candidates)
         action, params = NEXT_STEP[state]
         params = dict(params)
+        called = self._whistle_step(case_id)
+        if called is not None:  # the called departments answer before the case moves on
+            action, params = called
         if action == "review":
             params["rating"] = self.rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 5, 2])[0]
-        if action == "dispatch":
+        if action == "dispatch" and self.rng.random() < WHISTLE_SHARE:
+            action, params = "whistle", self._whistle_params(case_id)
+        elif action == "dispatch":
             row_workers = self._worker_for(case_id)
             if row_workers is not None:
                 params["worker_id"] = row_workers
@@ -141,6 +151,29 @@ class Simulator:
             self.advanced += 1
         except ServiceError as exc:  # somebody else moved it first
             log.debug("simulator could not %s case %s: %s", action, case_id, exc.message)
+
+    def _whistle_params(self, case_id: int) -> dict[str, object]:
+        """The category's department leads; two others help."""
+        with self.app.core.db.read() as session:
+            category = session.scalar(select(CaseRow.category).where(CaseRow.id == case_id))
+        lead = CATEGORY_BY_CODE[category or "other"].department
+        others = [d.code for d in DEPARTMENTS if d.code != lead]
+        return {"lead": lead, "co": self.rng.sample(others, 2), "ack_minutes": 30}
+
+    def _whistle_step(self, case_id: int) -> tuple[str, dict[str, object]] | None:
+        """Acknowledge or report the part of one called department still owing it."""
+        with self.app.core.db.read() as session:
+            parties = session.scalars(
+                select(WhistlePartyRow).where(
+                    WhistlePartyRow.case_id == case_id, WhistlePartyRow.reported_at.is_(None)
+                )
+            ).all()
+        if not parties:
+            return None
+        party = self.rng.choice(parties)
+        if party.acknowledged_at is None:
+            return "acknowledge", {"department": party.department}
+        return "report_part", {"department": party.department, "result": "本部门职责范围内已处置。"}
 
     def _worker_for(self, case_id: int) -> int | None:
         with self.app.core.db.read() as session:
