@@ -20,7 +20,7 @@ from dispatch.adapters.clock import Clock
 from dispatch.domain.geometry import haversine_m
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
-from dispatch.service.errors import ServiceError, ValidationError
+from dispatch.service.errors import Forbidden, ServiceError, ValidationError
 from realtime.feed import Feed
 from realtime.fixes import MAX_BATCH, Fix, Flag, Latest, Rejection, parse_fix, screen
 from realtime.frames import worker_item
@@ -248,6 +248,24 @@ def positions_of(core: Core) -> PositionService:
     if core.positions is None:
         raise RuntimeError("positions are not wired: build the core with dispatch.bootstrap")
     return core.positions
+
+
+def own_fixes_only(body: Any, worker_id: int | None) -> Any:
+    """A phone may only send its own worker's fixes: fill in a missing worker_id, refuse
+    another (Forbidden naming the fix)."""
+    fixes = body.get("fixes") if isinstance(body, dict) else None
+    for i, fix in enumerate(fixes if isinstance(fixes, list) else []):
+        if not isinstance(fix, dict):
+            continue
+        if fix.get("worker_id") in (None, worker_id):
+            fix["worker_id"] = worker_id
+        else:
+            raise Forbidden(
+                f"fix {i}: this device may only send positions of worker {worker_id}, "
+                f"not {fix.get('worker_id')!r}",
+                field=f"fixes[{i}].worker_id",
+            )
+    return body
 
 
 def ingest_positions(core: Core, body: Any) -> IngestResult:

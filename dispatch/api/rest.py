@@ -291,16 +291,7 @@ def post_positions() -> ResponseReturnValue:
     principal = require_principal()
     body = json_body()
     if principal.role == Role.GRID_WORKER:
-        fixes = body.get("fixes") if isinstance(body, dict) else None
-        for i, fix in enumerate(fixes if isinstance(fixes, list) else []):
-            if isinstance(fix, dict) and fix.get("worker_id") in (None, principal.worker_id):
-                fix["worker_id"] = principal.worker_id
-            elif isinstance(fix, dict):
-                raise Forbidden(
-                    f"fix {i}: this device may only send positions of worker "
-                    f"{principal.worker_id}, not {fix.get('worker_id')!r}",
-                    field=f"fixes[{i}].worker_id",
-                )
+        body = positions.own_fixes_only(body, principal.worker_id)
     elif principal.role not in (Role.SYSTEM, Role.ADMIN):
         raise Forbidden("positions come from grid workers' devices", field="authorization")
     result = positions.ingest_positions(the_app().core, body)

@@ -25,7 +25,7 @@ from dispatch.bootstrap import App, create_app
 from dispatch.config import Settings
 from dispatch.demo.seed import seed_demo
 from realtime.positions import sweep_presence
-from tests.support import LiveServer, api_headers
+from tests.support import LiveServer, api_headers, device_token, with_users
 
 LAT, LONG = 25.62, 103.77
 M_PER_DEG = 111_195.0
@@ -178,8 +178,11 @@ def test_the_socket_snapshot_holds_every_worker(server: LiveServer) -> None:
 
 
 def test_phones_may_send_batches_on_the_field_namespace(server: LiveServer) -> None:
+    token = device_token(with_users(server.app), 80)
     phone = socketio.Client(reconnection=False)
-    phone.connect(server.url, namespaces=["/field"], transports=["websocket"])
+    phone.connect(
+        server.url, namespaces=["/field"], transports=["websocket"], auth={"token": token}
+    )
     try:
         body = fixes(server.app, 80)
         body["fixes"].append({"worker_id": 80, "time": "now", "lat": 1, "long": 1})
@@ -190,8 +193,20 @@ def test_phones_may_send_batches_on_the_field_namespace(server: LiveServer) -> N
         assert (again["accepted"], again["duplicates"]) == (0, 1)
         error = phone.call("positions", {"fixes": 3}, namespace="/field", timeout=10)
         assert error["error"]["field"] == "fixes"
+        other = phone.call("positions", fixes(server.app, 81), namespace="/field", timeout=10)
+        assert other["error"]["code"] == "forbidden"
+        assert other["error"]["field"] == "fixes[0].worker_id"
     finally:
         threading.Thread(target=phone.disconnect, daemon=True).start()
+
+
+def test_a_phone_without_a_device_token_is_refused_on_the_field_namespace(
+    server: LiveServer,
+) -> None:
+    phone = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        phone.connect(server.url, namespaces=["/field"], transports=["websocket"])
+    phone.disconnect()
 
 
 def test_a_presence_sweep_tells_screens_who_went_offline(server: LiveServer) -> None:
