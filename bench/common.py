@@ -68,12 +68,14 @@ def temp_postgres() -> Iterator[str]:
         admin.dispose()
 
 
-def serve_county(stack: ExitStack, *, postgres: bool, history: bool = False) -> LiveServer:
+def serve_county(
+    stack: ExitStack, *, postgres: bool, history: bool = False, dashboard: bool = False
+) -> LiveServer:
     """The seeded demo county on a real port, on a temporary SQLite file or a throwaway
     PostgreSQL database; `stack` stops the server and removes the database when it closes."""
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ch-bench-")))
     url = stack.enter_context(temp_postgres()) if postgres else f"sqlite:///{tmp}/bench.db"
-    app = build_app(tmp, url, history=history, with_dashboard=False)
+    app = build_app(tmp, url, history=history, with_dashboard=dashboard)
     stack.callback(app.core.db.dispose)
     server = LiveServer(app).start()
     stack.callback(server.server.server_close)
