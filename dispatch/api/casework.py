@@ -4,13 +4,16 @@ the grid worker's tasks, the console queues. Views parse, authorise and call a s
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from typing import Any
 
 from flask import Blueprint, jsonify, request, send_file
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
-from dispatch.api import the_app
+from dispatch.api import MAX_BODY_BYTES, the_app
 from dispatch.api.auth import current_principal, require_principal
 from dispatch.api.rest import error, int_arg, uploads
 from dispatch.domain.access import Role
@@ -29,6 +32,32 @@ RATING_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 @casework.errorhandler(ServiceError)
 def _service_error(exc: ServiceError) -> ResponseReturnValue:
     return error(exc.code, exc.message, exc.field, exc.status)
+
+
+@casework.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    """413 for a body over the limit and the like, as JSON like every other error."""
+    if exc.code == 413:
+        return error(
+            "too_large",
+            f"the request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB; send at most "
+            "six photos of at most 10 MB each",
+            "photos",
+            413,
+        )
+    return error((exc.name or "error").lower().replace(" ", "_"), exc.description or str(exc),
+                 None, exc.code or 500)  # fmt: skip
+
+
+def rating_code(key: str | None) -> str:
+    """The citizen's secret for rating later. With an Idempotency-Key it is derived from the
+    key (HMAC with the server's secret), so a retry whose first answer was lost gets the same
+    code again; only whoever holds the key can ask for it."""
+    if not key:
+        return "".join(secrets.choice(RATING_CODE_ALPHABET) for _ in range(6))
+    secret = the_app().settings.secret_key.encode()
+    digest = hmac.new(secret, f"{CITIZEN_SCOPE}:{key}".encode(), hashlib.sha256).digest()
+    return "".join(RATING_CODE_ALPHABET[b % len(RATING_CODE_ALPHABET)] for b in digest[:6])
 
 
 @casework.get("/cases/<int:case_id>/detail")
@@ -83,13 +112,13 @@ def submit_report() -> ResponseReturnValue:
     key = request.headers.get("Idempotency-Key")
     scope = f"device:{principal.name}" if principal else CITIZEN_SCOPE
     idem = intake.Idempotency(scope, key) if key else None
-    code = None if principal else "".join(secrets.choice(RATING_CODE_ALPHABET) for _ in range(6))
+    code = None if principal else rating_code(key)
     done = intake.submit_report(app.core, report, idempotency=idem, photos=checked,
                                 rating_code=code)  # fmt: skip
     case = queries.get_case(app.core, app.names, done.case_id)
     body: dict[str, Any] = {"id": done.case_id, "ticket": case["ticket"], "state": case["state"],
                             "replayed": done.replayed}  # fmt: skip
-    if code and not done.replayed:
+    if code:
         body["rating_code"] = code
     return jsonify(body), 201
 
@@ -150,7 +179,7 @@ def rate(ticket: str) -> ResponseReturnValue:
         raise ValidationError("send {rating, code}", field="body")
     code = str(body.get("code") or "").strip()
     if not code:
-        raise ValidationError("the rating code given when you reported is required", "code")
+        raise ValidationError("the rating code given when you reported is required", field="code")
     app = the_app()
     from dispatch.adapters.orm import CaseRow
 
@@ -163,7 +192,9 @@ def rate(ticket: str) -> ResponseReturnValue:
     try:
         rating = int(raw)
     except (TypeError, ValueError):
-        raise ValidationError(f"rating must be a whole number 1–5, got {raw!r}", "rating") from None
+        raise ValidationError(
+            f"rating must be a whole number 1–5, got {raw!r}", field="rating"
+        ) from None
     actions.perform(app.core, case["id"], Action.REVIEW, {"rating": rating}, actor="citizen")
     fresh = queries.get_case(app.core, app.names, case["id"])
     return jsonify({"ticket": fresh["ticket"], "state": fresh["state"], "rating": rating})
@@ -219,7 +250,9 @@ def console_queue() -> ResponseReturnValue:
     if principal.role in OFFICE_ROLES:
         kind, result = "office", queue.office_queue(app.core, app.names, scope=principal.scope, f=f)
     elif principal.role == Role.GRID_WORKER:
-        raise Forbidden("grid workers have their task list at /api/field/tasks", "authorization")
+        raise Forbidden(
+            "grid workers have their task list at /api/field/tasks", field="authorization"
+        )
     else:
         kind, result = "duty", queue.duty_queue(app.core, app.names, scope=principal.scope, f=f)
     server_time = result.pop("server_time", app.core.clock.now().isoformat())

@@ -90,7 +90,7 @@ def _limit(value: str, name: str, limit: int) -> str:
     return value
 
 
-def validate(report: NewReport, core: Core) -> dict[str, Any]:
+def validate(report: NewReport, core: Core, *, has_photos: bool = False) -> dict[str, Any]:
     """Check every field; return the clean values for the row, or raise naming the field."""
     code = (report.service_code or "").strip()
     if not code:
@@ -114,7 +114,7 @@ def validate(report: NewReport, core: Core) -> dict[str, Any]:
         raise ValidationError(
             f"media_url must be an http(s) URL, got {media_url[:60]!r}", field="media_url"
         )
-    if not description and not media_url:
+    if not description and not media_url and not has_photos:
         raise ValidationError(
             "describe the problem (description) or attach a photo (media_url)",
             field="description",
@@ -211,7 +211,7 @@ def submit_report(
         earlier = _replay(core, idempotency, request_hash)
         if earlier is not None:
             return earlier
-    values = validate(report, core)
+    values = validate(report, core, has_photos=bool(photos))
     if rating_code:
         values["attributes"] = values["attributes"] | {RATING_CODE_KEY: code_hash(rating_code)}
     saved: list[Any] = []
