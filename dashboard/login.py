@@ -124,7 +124,10 @@ def logout() -> ResponseReturnValue:
 @login.get("/api/me")
 def me() -> ResponseReturnValue:
     """Who the browser is signed in as (pages use it for the header)."""
-    principal = current_principal()
+    try:
+        principal = current_principal()
+    except ServiceError as exc:  # an unknown or revoked device token
+        return {"code": exc.code, "message": exc.message, "field": exc.field}, exc.status
     if principal is None:
         return {"signed_in": False}
     return {

@@ -10,12 +10,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from dispatch.api import openapi_workers
-from dispatch.api.rest import GEO_LAYERS, IDEMPOTENCY_SCOPE
-from dispatch.domain.lifecycle import Action, CaseState
-from dispatch.domain.org import Level
-from dispatch.domain.sla import Light, Urgency
-from dispatch.service.intake import CHANNELS, MAX_DESCRIPTION
+from flask import current_app, has_app_context
+
+from dispatch.api import openapi_cases, openapi_casework, openapi_workers
+from dispatch.api.auth import CSRF_HEADER, SESSION_HOURS
+from dispatch.api.rest import GEO_LAYERS, IDEMPOTENCY_SCOPE, INTAKE_ROLES
+from dispatch.domain.lifecycle import Action
+from dispatch.service.accounts import TOKEN_PREFIX
 
 Schema = dict[str, Any]
 
@@ -34,6 +35,11 @@ def _json(schema: Schema, description: str) -> Schema:
 
 def _error(description: str) -> Schema:
     return _json(_ref("Error"), description)
+
+
+def _reply(name: str) -> Schema:
+    """A shared response of components/responses (401, 403)."""
+    return {"$ref": f"#/components/responses/{name}"}
 
 
 def _query_int(
@@ -63,84 +69,6 @@ TIME: Schema = {"type": "string", "format": "date-time"}
 INT: Schema = {"type": "integer"}
 NULL_INT = _nullable(INT)
 
-CASE_SUMMARY: Schema = {
-    "type": "object",
-    "description": "A case as screens see it: no personal data, names resolved, ISO 8601 times.",
-    "required": ["id", "ticket", "state", "status", "service_code", "reported_at"],
-    "properties": {
-        "id": INT,
-        "ticket": {"type": "string", "description": "the citizen's number, e.g. 261122-00042"},
-        "state": {"type": "string", "enum": [s.value for s in CaseState]},
-        "status": {"type": "string", "enum": ["open", "closed"], "description": "Open311 status"},
-        "service_code": TEXT,
-        "category": TEXT,
-        "category_name": TEXT,
-        "category_name_en": TEXT,
-        "description": TEXT,
-        "address": TEXT,
-        "lat": {"type": "number"},
-        "long": {"type": "number"},
-        "channel": {"type": "string", "enum": list(CHANNELS)},
-        "township_id": NULL_INT,
-        "township": TEXT,
-        "grid_id": NULL_INT,
-        "grid": TEXT,
-        "level": {"type": "string", "enum": [lv.value for lv in Level]},
-        "urgency": _nullable({"type": "string", "enum": [u.value for u in Urgency]}),
-        "light": {"type": "string", "enum": [li.value for li in Light]},
-        "department": _nullable(TEXT),
-        "worker_id": NULL_INT,
-        "deadline": _nullable(TIME),
-        "reported_at": TIME,
-        "updated_at": TIME,
-        "closed_at": _nullable(TIME),
-        "on_time": _nullable({"type": "boolean"}),
-        "rating": _nullable({"type": "integer", "minimum": 1, "maximum": 5}),
-        "master_id": NULL_INT,
-        "media_url": TEXT,
-    },
-}
-
-NEW_CASE: Schema = {
-    "type": "object",
-    "description": "A report typed in by a hotline officer or sent by a page. The personal "
-    "fields are stored for the callback and never returned.",
-    "required": ["service_code", "lat", "long"],
-    "additionalProperties": False,
-    "properties": {
-        "service_code": {"type": "string", "description": "a category code from /api/meta"},
-        "lat": {"type": ["number", "string"], "description": "WGS84, inside the county"},
-        "long": {"type": ["number", "string"], "description": "WGS84, inside the county"},
-        "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
-        "address": {"type": "string", "maxLength": 400},
-        "channel": {"type": "string", "enum": list(CHANNELS), "default": "hotline"},
-        "media_url": {"type": "string", "maxLength": 1000},
-        "phone": TEXT,
-        "email": TEXT,
-        "first_name": TEXT,
-        "last_name": TEXT,
-    },
-}
-
-ACTION_PARAMS: Schema = {
-    "type": "object",
-    "description": "The parameters the action needs (e.g. reason for reject, department for "
-    "dispatch, rating for review); an empty object or no body for the others.",
-    "properties": {
-        "reason": TEXT,
-        "result": TEXT,
-        "message": TEXT,
-        "category": TEXT,
-        "urgency": {"type": "string", "enum": [u.value for u in Urgency]},
-        "department": TEXT,
-        "unit_id": INT,
-        "worker_id": INT,
-        "master_id": INT,
-        "hours": {"type": "number", "exclusiveMinimum": 0},
-        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-    },
-}
-
 SCHEMAS: dict[str, Schema] = {
     "Error": {
         "type": "object",
@@ -151,9 +79,6 @@ SCHEMAS: dict[str, Schema] = {
             "field": _nullable({"type": "string", "description": "the offending field"}),
         },
     },
-    "CaseSummary": CASE_SUMMARY,
-    "NewCase": NEW_CASE,
-    "ActionParams": ACTION_PARAMS,
     "StoredEvent": {
         "type": "object",
         "required": ["seq", "type", "case_id", "at", "data"],
@@ -203,6 +128,61 @@ SCHEMAS: dict[str, Schema] = {
     },
 }
 
+# -- who is asking ---------------------------------------------------------------------------
+
+SECURITY_SCHEMES: Schema = {
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "session",
+        "description": f"People sign in with the form at /login; the session lasts "
+        f"{SESSION_HOURS} h. A write that relies on it also needs `csrf`.",
+    },
+    "csrf": {
+        "type": "apiKey",
+        "in": "header",
+        "name": CSRF_HEADER,
+        "description": "The session's CSRF token (GET /api/me, or the _csrf_token cookie), "
+        "on every POST that comes with the session cookie; without it 403 csrf_failed. A "
+        "form may send it as the csrf_token field instead.",
+    },
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": f"A device token ({TOKEN_PREFIX}…: a grid worker's phone, a wall "
+        "kiosk; X-Device-Token works too) or an api key (ch_…: an integration, which acts "
+        "as the system and sees everything). Needs no CSRF token.",
+    },
+}
+RESPONSES: Schema = {
+    "Unauthorized": _error(
+        "nobody is signed in and no token was sent (code unauthorized, field authorization)"
+    ),
+    "Forbidden": _error(
+        "forbidden: the token is unknown or revoked, or your role may not do this (the "
+        "message names the role); csrf_failed: a write with the session cookie but without "
+        "its CSRF token"
+    ),
+}
+PUBLIC: list[Schema] = [{}]
+SIGNED_IN: list[Schema] = [{"session": []}, {"bearerAuth": []}]
+WRITE: list[Schema] = [{"session": [], "csrf": []}, {"bearerAuth": []}]
+SCREEN: list[Schema] = [{}, *SIGNED_IN]
+DENIED = {"401": _reply("Unauthorized"), "403": _reply("Forbidden")}
+SCREEN_READ = {
+    "description": "Anonymous only where the deployment allows anonymous screens "
+    "(COMMANDHALL_ANONYMOUS_SCREENS); a township officer always gets its own township.",
+    "security": SCREEN,
+    "parameters": [TOWNSHIP],
+}
+SCREEN_ERRORS = {
+    "400": _error("bad township_id"),
+    "401": _reply("Unauthorized"),
+    "403": _error("an account with no county or township view (departments, grid workers)"),
+    "404": _error("township_id is not yours to watch"),
+}
+NOT_YOURS = "no such case, or outside your jurisdiction: the same body as a missing case"
+
 IDEMPOTENCY_KEY: Schema = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -212,31 +192,36 @@ IDEMPOTENCY_KEY: Schema = {
     "another body is 422.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
 }
+ACTION_KEY: Schema = {
+    **IDEMPOTENCY_KEY,
+    "description": "1–200 characters, per signed-in actor: a retry of an action already done "
+    "answers 200 with `replayed: true`, no events, and changes nothing (a phone that lost the "
+    "answer sends it again); the same key with other parameters is 422.",
+}
+ACTION_FORM_CONTENT: Schema = {
+    "schema": _ref("ActionForm"),
+    "encoding": {"photos": {"contentType": ", ".join(openapi_cases.IMAGE_TYPES)}},
+}
 
 PATHS: dict[str, Schema] = {
     "/api/snapshot": {
         "get": {
+            **SCREEN_READ,
             "summary": "What a screen starts from: the head seq, open cases and today's others",
-            "parameters": [TOWNSHIP],
-            "responses": {
-                "200": _json(_ref("Snapshot"), "the snapshot"),
-                "400": _error("bad township_id"),
-            },
+            "responses": {"200": _json(_ref("Snapshot"), "the snapshot"), **SCREEN_ERRORS},
         }
     },
     "/api/kpis": {
         "get": {
+            **SCREEN_READ,
             "summary": "The wall's KPI strip",
-            "parameters": [TOWNSHIP],
-            "responses": {
-                "200": _json(_ref("Kpis"), "the counts"),
-                "400": _error("bad township_id"),
-            },
+            "responses": {"200": _json(_ref("Kpis"), "the counts"), **SCREEN_ERRORS},
         }
     },
     "/api/cases": {
         "get": {
-            "summary": "Cases, newest first",
+            "summary": "Cases within your jurisdiction, newest first",
+            "security": SIGNED_IN,
             "parameters": [
                 {
                     "name": "state",
@@ -261,10 +246,14 @@ PATHS: dict[str, Schema] = {
                     "the cases",
                 ),
                 "400": _error("unknown state or bad number"),
+                **DENIED,
             },
         },
         "post": {
-            "summary": "Register a report (hotline officer, pages)",
+            "summary": "Register a report (hotline officers, integrations)",
+            "description": f"For {', '.join(sorted(r.value for r in INTAKE_ROLES))}; grid "
+            "workers and citizens report through POST /api/reports.",
+            "security": WRITE,
             "parameters": [IDEMPOTENCY_KEY],
             "requestBody": {
                 "required": True,
@@ -279,6 +268,7 @@ PATHS: dict[str, Schema] = {
                     },
                 },
                 "400": _error("a field is missing or wrong; `field` names it"),
+                **DENIED,
                 "404": _error("unknown service_code"),
                 "415": _error("the body is not application/json"),
                 "422": _error("the Idempotency-Key was used for another body"),
@@ -288,16 +278,22 @@ PATHS: dict[str, Schema] = {
     "/api/cases/{case_id}": {
         "get": {
             "summary": "One case",
+            "security": SIGNED_IN,
             "parameters": [CASE_ID],
             "responses": {
                 "200": _json(_ref("CaseSummary"), "the case"),
-                "404": _error("no such case"),
+                **DENIED,
+                "404": _error(NOT_YOURS),
             },
         }
     },
     "/api/cases/{case_id}/actions/{name}": {
         "post": {
             "summary": "Move a case through its lifecycle (one action of the transition table)",
+            "description": "The case must be within your jurisdiction and the action one your "
+            "role may take. Parameters as a JSON object, or as form fields with result "
+            "`photos` (multipart).",
+            "security": WRITE,
             "parameters": [
                 CASE_ID,
                 {
@@ -306,40 +302,47 @@ PATHS: dict[str, Schema] = {
                     "required": True,
                     "schema": {"type": "string", "enum": [a.value for a in Action]},
                 },
+                ACTION_KEY,
             ],
             "requestBody": {
                 "required": False,
-                "content": {"application/json": {"schema": _ref("ActionParams")}},
+                "content": {
+                    "application/json": {"schema": _ref("ActionParams")},
+                    "multipart/form-data": ACTION_FORM_CONTENT,
+                    "application/x-www-form-urlencoded": {"schema": _ref("ActionForm")},
+                },
             },
             "responses": {
                 "200": _json(
-                    {
-                        "type": "object",
-                        "required": ["case", "events"],
-                        "properties": {
-                            "case": _ref("CaseSummary"),
-                            "events": {"type": "array", "items": _ref("StoredEvent")},
-                        },
-                    },
-                    "the case after the action and the events it produced",
+                    _ref("ActionResult"), "the case after the action and the events it produced"
                 ),
-                "400": _error("unknown action or a parameter is missing or wrong"),
-                "404": _error("no such case"),
+                "400": _error(
+                    "unknown action, a parameter missing or wrong, a photo not acceptable, "
+                    "or a rule of the case (e.g. close before every called department has "
+                    "reported: field whistle, the message names them)"
+                ),
+                **DENIED,
+                "404": _error(NOT_YOURS),
                 "409": _error(
                     "the action is not allowed in the case's state (the message names it)"
                 ),
+                "413": {"description": "the body is larger than 64 MB"},
+                "415": _error("the body is neither JSON nor a form"),
+                "422": _error("the Idempotency-Key was used for other parameters"),
             },
         }
     },
     "/api/meta": {
         "get": {
             "summary": "Categories, departments, townships and the transition table",
+            "security": PUBLIC,
             "responses": {"200": _json(_ref("Meta"), "the lookup tables")},
         }
     },
     "/api/geo/{layer}.geojson": {
         "get": {
             "summary": "A layer of the offline base map",
+            "security": PUBLIC,
             "parameters": [
                 {
                     "name": "layer",
@@ -361,17 +364,30 @@ PATHS: dict[str, Schema] = {
     "/api/openapi.json": {
         "get": {
             "summary": "This document",
+            "security": PUBLIC,
             "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
         }
     },
 }
 
-PATHS.update(openapi_workers.PATHS)
-SCHEMAS.update(openapi_workers.SCHEMAS)
+SCHEMAS.update(openapi_cases.SCHEMAS)
+for part in (openapi_workers, openapi_casework):
+    PATHS.update(part.PATHS)
+    SCHEMAS.update(part.SCHEMAS)
+
+# The paths the sign-in pages serve (dashboard/login.py), by the blueprint that serves them:
+# a server started without the pages (API-only tests) does not have them.
+PAGE_PATHS = {"/api/me": "login"}
+
+
+def _served(path: str) -> bool:
+    blueprint = PAGE_PATHS.get(path)
+    return blueprint is None or not has_app_context() or blueprint in current_app.blueprints
 
 
 def document() -> dict[str, Any]:
-    """A fresh copy each time: the parts above are shared between paths."""
+    """A fresh copy each time (the parts above are shared between paths), of the paths this
+    server serves."""
     return copy.deepcopy(
         {
             "openapi": "3.1.0",
@@ -379,11 +395,18 @@ def document() -> dict[str, Any]:
                 "title": "CommandHall internal API",
                 "version": "1",
                 "description": "The JSON API of the pages and the hotline desk. Errors are "
-                "`{code, message, field}`. Third-party apps use Open311 GeoReport v2 at "
-                "/open311/v2 instead (discovery.xml).",
+                "`{code, message, field}`. Every route needs a signed-in session, a device "
+                "token or an api key unless it says otherwise; a case outside your "
+                "jurisdiction answers 404 exactly as a missing one. Third-party apps use "
+                "Open311 GeoReport v2 at /open311/v2 instead (discovery.xml).",
             },
             "servers": [{"url": "/"}],
-            "paths": PATHS,
-            "components": {"schemas": SCHEMAS},
+            "security": SIGNED_IN,
+            "paths": {path: item for path, item in PATHS.items() if _served(path)},
+            "components": {
+                "schemas": SCHEMAS,
+                "responses": RESPONSES,
+                "securitySchemes": SECURITY_SCHEMES,
+            },
         }
     )

@@ -37,6 +37,15 @@ def _error(description: str) -> Schema:
     return _json(_ref("Error"), description)
 
 
+def _reply(name: str) -> Schema:
+    """A shared response of components/responses (401, 403)."""
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+SIGNED_IN: list[Schema] = [{"session": []}, {"bearerAuth": []}]
+UNAUTHORIZED = {"401": _reply("Unauthorized")}
+
+
 def _query(name: str, schema: Schema, description: str, *, required: bool) -> Schema:
     return {
         "name": name, "in": "query", "required": required, "description": description,
@@ -150,7 +159,10 @@ PATHS: dict[str, Schema] = {
             "summary": "A batch of position fixes from a grid worker's phone",
             "description": "Valid fixes are kept even when others are refused. Duplicates "
             "(same worker and time) are dropped, so a batch may be resent. The same call is "
-            "the `positions` event of the /field Socket.IO namespace.",
+            "the `positions` event of the /field Socket.IO namespace. A grid worker's device "
+            "sends its own fixes (worker_id may be left out); integrations and admins any "
+            "worker's.",
+            "security": [{"session": [], "csrf": []}, {"bearerAuth": []}],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -181,6 +193,11 @@ PATHS: dict[str, Schema] = {
                         }
                     },
                 },
+                **UNAUTHORIZED,
+                "403": _error(
+                    "a fix of another worker from a grid worker's device, a role that does "
+                    "not send positions, an invalid token, or csrf_failed"
+                ),
                 "415": _error("the body is not application/json"),
                 "503": _error("the history writer is behind; send the batch again later"),
             },
@@ -189,6 +206,7 @@ PATHS: dict[str, Schema] = {
     "/api/workers": {
         "get": {
             "summary": "Every grid worker with its latest position and presence",
+            "security": SIGNED_IN,
             "parameters": [
                 _query(
                     "township_id",
@@ -200,6 +218,8 @@ PATHS: dict[str, Schema] = {
             "responses": {
                 "200": _workers("the workers, by id"),
                 "400": _error("bad township_id"),
+                **UNAUTHORIZED,
+                "403": _reply("Forbidden"),
                 "503": _error("the live map (Redis) cannot be reached"),
             },
         }
@@ -209,6 +229,7 @@ PATHS: dict[str, Schema] = {
             "summary": "Dispatch suggestions: on-duty, not-offline workers nearest a point",
             "description": "The workers of the point's own grid first (by distance), then "
             "the others by distance.",
+            "security": SIGNED_IN,
             "parameters": [
                 _query("lat", {"type": "number"}, "WGS84 latitude", required=True),
                 _query("long", {"type": "number"}, "WGS84 longitude", required=True),
@@ -222,6 +243,8 @@ PATHS: dict[str, Schema] = {
             "responses": {
                 "200": _workers("nearest first within each group"),
                 "400": _error("lat, long or limit missing or out of range"),
+                **UNAUTHORIZED,
+                "403": _reply("Forbidden"),
                 "503": _error("the live map (Redis) cannot be reached"),
             },
         }

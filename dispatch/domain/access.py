@@ -27,7 +27,8 @@ class Role(enum.StrEnum):
 
 
 A = Action
-_HANDLER_ACTIONS = frozenset(
+# What the office or worker a case is assigned to does with it.
+HANDLER_ACTIONS = _HANDLER_ACTIONS = frozenset(
     {A.ACCEPT, A.RETURN, A.START_HANDLING, A.REPORT_HANDLED, A.REQUEST_EXTENSION}
 )
 _WHISTLE_ACTIONS = frozenset({A.ACKNOWLEDGE, A.REPORT_PART})
@@ -139,6 +140,19 @@ class CaseScope:
         if self.township_id is not None:
             return case.township_id == self.township_id
         return True
+
+
+def allowed(principal: Principal, action: Action, case: CaseView) -> bool:
+    """May this principal take this action on this case (which it can see)?
+
+    A department called only as a co-handling party (协办) acknowledges and reports its
+    part; accepting, returning or reporting the whole case is for the department the case
+    is assigned to (the lead)."""
+    if not principal.may(action) or not principal.scope.allows(case):
+        return False
+    if principal.role == Role.DEPARTMENT and action in HANDLER_ACTIONS:
+        return case.department == principal.department
+    return True
 
 
 def audience(case: CaseView) -> list[str]:

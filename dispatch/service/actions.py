@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from dispatch.adapters.orm import IdempotencyRow
 from dispatch.adapters.repository import CaseNotFound
-from dispatch.domain.access import CaseView, Principal, Role
+from dispatch.domain.access import CaseView, Principal, Role, allowed
 from dispatch.domain.categories import CATEGORY_BY_CODE, DEPARTMENT_BY_CODE
 from dispatch.domain.errors import DomainError, IllegalTransition
 from dispatch.domain.events import Event
@@ -115,6 +115,12 @@ def _dispatch(case: Case, p: Params, c: Ctx) -> list[Event]:
         raise ValidationError(f"grid worker {worker_id} does not exist", field="worker_id")
     if c.principal is not None and c.principal.role == Role.TOWNSHIP:
         unit_id = c.principal.township_id  # a township hands its cases to its own workers
+        worker = c.core.names.workers.get(worker_id) if c.core.names and worker_id else None
+        if worker is not None and worker.township_id != unit_id:
+            raise ValidationError(
+                f"grid worker {worker_id} works in another township; choose one of yours",
+                field="worker_id",
+            )
     return case.dispatch(
         unit_id=unit_id if unit_id is not None else case.township_id,
         department=department,
@@ -277,11 +283,18 @@ def case_view(case: Case) -> CaseView:
 def authorise(principal: Principal, case: Case, action: Action) -> None:
     """404 outside the principal's jurisdiction (as if the case did not exist), 403 when
     its role may not take this action."""
-    if not principal.scope.allows(case_view(case)):
+    view = case_view(case)
+    if not principal.scope.allows(view):
         raise NotFound(f"case {case.id} does not exist", field="case_id")
     if not principal.may(action):
         raise Forbidden(
             f"a {principal.role.value} user may not {action.value} a case", field="action"
+        )
+    if not allowed(principal, action, view):
+        raise Forbidden(
+            f"{principal.department} is called to help on this case; it acknowledges and "
+            f"reports its part, and {case.department} (the lead) may {action.value} it",
+            field="action",
         )
 
 

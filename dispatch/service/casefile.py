@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.adapters.orm import CaseRow, EventRow, PhotoRow, WhistlePartyRow
-from dispatch.domain.access import CaseScope, CaseView, Principal, Role
+from dispatch.domain.access import CaseScope, CaseView, Principal, Role, allowed
 from dispatch.domain.lifecycle import Action, CaseState, allowed_actions
 from dispatch.service import suggest
 from dispatch.service.core import Core
@@ -47,19 +47,20 @@ def parties_of(session: Session, case_id: int) -> list[WhistlePartyRow]:
     )
 
 
+def view_of(row: CaseRow, parties: list[WhistlePartyRow]) -> CaseView:
+    return CaseView(
+        township_id=row.township_id, department=row.department, worker_id=row.worker_id,
+        whistle_departments=frozenset(p.department for p in parties),
+    )  # fmt: skip
+
+
 def visible_row(
     session: Session, case_id: int, scope: CaseScope
 ) -> tuple[CaseRow, list[WhistlePartyRow]]:
     """The case and its whistle parties if `scope` may see it; NotFound otherwise."""
     row = session.get(CaseRow, case_id)
     parties = parties_of(session, case_id) if row is not None else []
-    view = None
-    if row is not None:
-        view = CaseView(
-            township_id=row.township_id, department=row.department, worker_id=row.worker_id,
-            whistle_departments=frozenset(p.department for p in parties),
-        )  # fmt: skip
-    if row is None or view is None or not scope.allows(view):
+    if row is None or not scope.allows(view_of(row, parties)):
         raise NotFound(f"case {case_id} does not exist", field="id")
     return row, parties
 
@@ -70,8 +71,14 @@ def get_case(core: Core, names: Directory, case_id: int, principal: Principal) -
         return summary(row, names)
 
 
-def actions_for(principal: Principal, state: str) -> list[str]:
-    return [a.value for a in allowed_actions(CaseState(state)) if principal.may(a)]
+def actions_for(principal: Principal, state: str, view: CaseView | None = None) -> list[str]:
+    """The actions of the table open in `state` that this principal may take (on this case,
+    when its view is given: a co-handling department does not handle the lead's case)."""
+    return [
+        a.value
+        for a in allowed_actions(CaseState(state))
+        if (allowed(principal, a, view) if view is not None else principal.may(a))
+    ]
 
 
 def party_wire(p: WhistlePartyRow, names: Directory) -> dict[str, Any]:
@@ -132,7 +139,7 @@ def case_detail(core: Core, names: Directory, case_id: int, principal: Principal
             "whistle": [party_wire(p, names) for p in parties],
             "photos": [photo_urls(p) for p in photos],
             "merged_ids": list(merged),
-            "actions": actions_for(principal, row.state),
+            "actions": actions_for(principal, row.state, view_of(row, parties)),
             "result": row.result,
             "reopen_count": row.reopen_count,
             "pending_extension_hours": row.pending_extension_hours,
