@@ -152,6 +152,10 @@ def allowed(principal: Principal, action: Action, case: CaseView) -> bool:
         return False
     if principal.role == Role.DEPARTMENT and action in HANDLER_ACTIONS:
         return case.department == principal.department
+    if action in _WHISTLE_ACTIONS:  # only on a whistled case, and a department for itself
+        if principal.role == Role.DEPARTMENT:
+            return principal.department in case.whistle_departments
+        return bool(case.whistle_departments)
     return True
 
 
