@@ -168,6 +168,9 @@ def live_anchor(prefix: str, lang: str, seq: int, **data: str) -> html.Div:
         hidden=True,
         **{
             "data-ch-view": prefix,
+            # Signed-in pages connect as their session: a screen token this browser once
+            # kept for a wall must not widen (or narrow) what the officer's socket sees.
+            "data-ch-auth": "session",
             "data-seq": str(seq),
             "data-strings": strings_for_browser(lang),
             **{f"data-{k}": v for k, v in data.items()},

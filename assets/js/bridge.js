@@ -75,7 +75,7 @@
       // A function, so every reconnect sends the seq we have reached by then.
       auth: function (cb) {
         var auth = {};
-        var token = screenToken();
+        var token = page && page.session ? null : screenToken();
         if (token) {
           auth.token = token;
         }
@@ -317,6 +317,7 @@
     return {
       el: el,
       view: el.getAttribute("data-ch-view"),
+      session: el.getAttribute("data-ch-auth") === "session",
       township: township === null || township === "" ? null : parseInt(township, 10),
       strings: strings,
       tzOffset: isNaN(offset) ? -new Date().getTimezoneOffset() : offset,

@@ -139,7 +139,13 @@ def case_detail(core: Core, names: Directory, case_id: int, principal: Principal
             "whistle": [party_wire(p, names) for p in parties],
             "photos": [photo_urls(p) for p in photos],
             "merged_ids": list(merged),
-            "actions": actions_for(principal, row.state, view_of(row, parties)),
+            "actions": [
+                a
+                for a in actions_for(principal, row.state, view_of(row, parties))
+                # deciding an extension only when one is waiting for a decision
+                if row.pending_extension_hours is not None
+                or a not in ("approve_extension", "deny_extension")
+            ],
             "result": row.result,
             "reopen_count": row.reopen_count,
             "pending_extension_hours": row.pending_extension_hours,
