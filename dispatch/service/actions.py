@@ -254,23 +254,28 @@ def _fingerprint(
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _seen_before(uow: UnitOfWork, actor: str | None, key: str, digest: str, now: datetime) -> bool:
-    """True when this actor already did this (same key, same request); records it if not."""
+def _key_scope(actor: str | None) -> str:
+    return f"action:{actor or ''}"[:80]
+
+
+def _done_before(uow: UnitOfWork, actor: str | None, key: str, digest: str) -> bool:
+    """True when this actor already did this (same key, same request).
+
+    Asked before the jurisdiction check: a worker whose 回退 went through but whose answer
+    was lost no longer has the case, and its retry must still be answered as done."""
     if not 1 <= len(key) <= 200:
         raise ValidationError("Idempotency-Key must be 1–200 characters", field="Idempotency-Key")
-    scope = f"action:{actor or ''}"[:80]
     row = uow.session.scalars(
-        select(IdempotencyRow).where(IdempotencyRow.scope == scope, IdempotencyRow.key == key)
+        select(IdempotencyRow).where(
+            IdempotencyRow.scope == _key_scope(actor), IdempotencyRow.key == key
+        )
     ).first()
-    if row is not None:
-        if row.request_hash != digest:
-            raise IdempotencyMismatch(
-                f"Idempotency-Key {key!r} was first used for a different action; use a new key",
-                field="Idempotency-Key",
-            )
-        return True
-    uow.session.add(IdempotencyRow(scope=scope, key=key, request_hash=digest, created_at=now))
-    return False
+    if row is not None and row.request_hash != digest:
+        raise IdempotencyMismatch(
+            f"Idempotency-Key {key!r} was first used for a different action; use a new key",
+            field="Idempotency-Key",
+        )
+    return row is not None
 
 
 def case_view(case: Case) -> CaseView:
@@ -332,12 +337,18 @@ def perform(
     with core.uow() as uow:
         try:
             case = uow.cases.get(case_id)
+            digest = _fingerprint(case_id, action, params, photos)
+            if idempotency_key is not None and _done_before(uow, actor, idempotency_key, digest):
+                return []
             if principal is not None:
                 authorise(principal, case, action)
-            if idempotency_key is not None and _seen_before(
-                uow, actor, idempotency_key, _fingerprint(case_id, action, params, photos), now
-            ):
-                return []
+            if idempotency_key is not None:
+                uow.session.add(
+                    IdempotencyRow(
+                        scope=_key_scope(actor), key=idempotency_key, request_hash=digest,
+                        created_at=now,
+                    )
+                )  # fmt: skip
             HANDLERS[action](case, params or {}, Ctx(core, uow, now, actor, principal))
             if photos:
                 from dispatch.service.photos import save_photos
