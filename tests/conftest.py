@@ -211,18 +211,8 @@ def chromium_viewport_size() -> tuple[int, int]:
     return (1920, 1080)
 
 
-@pytest.fixture
-def chromium_driver(
-    request: pytest.FixtureRequest,
-    artifacts_dir: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    chromium_viewport_size: tuple[int, int],
-) -> Iterator[WebDriver]:
-    """Headless Debian Chromium driven by Debian's chromedriver, quit after the test.
-
-    When the test fails, its screenshot and console log are saved in `artifacts_dir`.
-    """
+def new_chromium(size: tuple[int, int], profile: Path) -> WebDriver:
+    """A headless Debian Chromium driven by Debian's chromedriver, the page `size` exactly."""
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
     if missing:
         require_service("Chromium", f"{', '.join(missing)} not found; run `make browser`")
@@ -231,27 +221,58 @@ def chromium_driver(
 
     # An explicit driver path keeps Selenium Manager from running; SE_OFFLINE makes sure it
     # would not download a browser or driver even if it did.
-    monkeypatch.setenv("SE_OFFLINE", "true")
+    os.environ["SE_OFFLINE"] = "true"
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    width, height = chromium_viewport_size
+    width, height = size
     options.add_argument(f"--window-size={width},{height}")
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    # New headless mode draws an invisible toolbar (143 px on Chromium 156) inside the
+    # window, so grow the window by that much to give the page the wall's exact size.
+    ui_width, ui_height = driver.execute_script(
+        "return [outerWidth - innerWidth, outerHeight - innerHeight]"
+    )
+    driver.set_window_size(width + ui_width, height + ui_height)
+    return driver
+
+
+@pytest.fixture
+def chromium_driver(
+    request: pytest.FixtureRequest,
+    artifacts_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    chromium_viewport_size: tuple[int, int],
+) -> Iterator[WebDriver]:
+    """Headless Chromium, quit after the test.
+
+    When the test fails, its screenshot and console log are saved in `artifacts_dir`.
+    """
+    driver = new_chromium(chromium_viewport_size, tmp_path_factory.mktemp("chromium-profile"))
     try:
-        # New headless mode draws an invisible toolbar (143 px on Chromium 156) inside the
-        # window, so grow the window by that much to give the page the wall's exact size.
-        ui_width, ui_height = driver.execute_script(
-            "return [outerWidth - innerWidth, outerHeight - innerHeight]"
-        )
-        driver.set_window_size(width + ui_width, height + ui_height)
         yield driver
         report = getattr(request.node, "_call_report", None)
         if report is not None and report.failed:
             _save_browser_evidence(driver, artifacts_dir, request.node.nodeid)
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def phone_driver(
+    request: pytest.FixtureRequest, artifacts_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebDriver]:
+    """A second, phone-sized Chromium with a profile of its own (412×915), for tests in
+    which an officer's screen and a phone are open at the same time."""
+    driver = new_chromium((412, 915), tmp_path_factory.mktemp("phone-profile"))
+    try:
+        yield driver
+        report = getattr(request.node, "_call_report", None)
+        if report is not None and report.failed:
+            _save_browser_evidence(driver, artifacts_dir, request.node.nodeid + ".phone")
     finally:
         driver.quit()
 
@@ -279,6 +300,7 @@ _MARKER_BY_FIXTURE = {
     "postgres_url": "postgres",
     "redis_url": "redis",
     "chromium_driver": "browser",
+    "phone_driver": "browser",
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dispatch.domain import events as ev
+from dispatch.domain.categories import DEPARTMENT_BY_CODE
 from dispatch.domain.errors import IllegalTransition, InvalidValue
 from dispatch.domain.org import Level
 from dispatch.domain.sla import Light, SlaClock, SlaPolicy, Urgency
@@ -121,6 +122,11 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.ACKNOWLEDGE: Transition(CLOCK_RUNS, None),
     Action.REPORT_PART: Transition(CLOCK_RUNS, None),
 }
+
+
+def _department_name(code: str) -> str:
+    department = DEPARTMENT_BY_CODE.get(code)
+    return department.name if department else code
 
 
 def allowed_actions(state: CaseState) -> list[Action]:
@@ -348,7 +354,7 @@ class Case:
             self.rating = rating
             return self._emit(ev.CaseReviewed(case_id=self.id, at=now, actor=actor, rating=rating))
         return self.reopen(
-            reason=f"citizen unsatisfied (rating {rating})", rating=rating, now=now,
+            reason=f"群众回访不满意（评分 {rating}）", rating=rating, now=now,
             actor=actor, policy=policy,
         )  # fmt: skip
 
@@ -598,9 +604,11 @@ class Case:
                     deadline=party.ack_deadline,
                 )
             )  # fmt: skip
+        # Reasons the domain writes itself are in Chinese, the language the centre works in
+        # (officers' own reasons are whatever they type).
         if overdue:  # one step up for the lot: they were late together
-            names = ", ".join(p.department for p in overdue)
-            out += self._auto_escalate(f"{names} did not acknowledge (报到) in time", now)
+            names = "、".join(_department_name(p.department) for p in overdue)
+            out += self._auto_escalate(f"{names} 未按时报到", now)
         if self.sla is None:
             return out
         light = self.sla.light(now)
@@ -614,7 +622,7 @@ class Case:
             out += self._emit(ev.SlaTurnedRed(case_id=self.id, at=now, deadline=deadline))
         self.light = light
         if light == Light.RED:
-            out += self._auto_escalate("past the deadline (超期)", now)
+            out += self._auto_escalate("超期未办结，自动升级", now)
         return out
 
     def _auto_escalate(self, reason: str, now: datetime) -> list[ev.Event]:

@@ -309,7 +309,7 @@ def test_tick_at_the_deadline_marks_each_waiting_party_late_and_escalates_once()
         ),
         ev.CaseEscalated(
             case_id=1, at=ACK_DEADLINE, level="county",
-            reason="urbanmgmt, ecoenv did not acknowledge (报到) in time", automatic=True,
+            reason="城市管理局、生态环境分局 未按时报到", automatic=True,
         ),
     ]  # fmt: skip
     assert [p.late for p in case.whistle] == [True, False, True]
