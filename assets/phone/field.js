@@ -223,9 +223,11 @@
 
   let refreshTimer = null;
 
+  // Events come in batches already, and refresh() folds a call made while one is in flight
+  // into one more: a short wait only gathers what arrives in the same moment.
   function refreshSoon() {
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(refresh, 200);
+    refreshTimer = setTimeout(refresh, 20);
   }
 
   // ---------- realtime ----------
