@@ -9,15 +9,14 @@ paint — the strings, the categories, the transition table — comes in the pag
 
 from __future__ import annotations
 
-import json
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from dashboard.i18n import bundle, normalize_lang, other_lang, register, t
+from dashboard.phone_shell import asset_url, json_for_script
 from dispatch.api import the_app
 from dispatch.domain.access import ROLE_ACTIONS, Role
 from dispatch.domain.categories import CATEGORIES
@@ -181,7 +180,6 @@ register(
 
 field_page = Blueprint("field_page", __name__)
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 # Strings the script needs: its own, and the state and light names every page shares.
 STRING_PREFIXES = ("field.", "state.", "light.", "lang.", "app.")
@@ -212,37 +210,25 @@ def page_config(lang: str, tile_url: str) -> dict[str, Any]:
     }
 
 
-def _asset(name: str) -> str:
-    """The URL of an asset with its mtime, so a phone never keeps running an old script."""
-    path = ASSETS / name
-    version = int(path.stat().st_mtime) if path.exists() else 0
-    return f"/assets/{name}?v={version}"
-
-
-def _json_for_script(value: Any) -> str:
-    """JSON safe inside <script>: no `</script>` or `<!--` can end it early."""
-    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
-
-
 def render(lang: str, tile_url: str) -> str:
-    config = _json_for_script(page_config(lang, tile_url))
+    config = json_for_script(page_config(lang, tile_url))
     switch = f"/field?lang={other_lang(lang)}"
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <meta name="theme-color" content="#0b4f9c">
 <title>{escape(t("field.title", lang))}</title>
-<link rel="stylesheet" href="{_asset("vendor/leaflet/leaflet.css")}">
-<link rel="stylesheet" href="{_asset("phone/phone.css")}">
+<link rel="stylesheet" href="{asset_url("vendor/leaflet/leaflet.css")}">
+<link rel="stylesheet" href="{asset_url("phone/phone.css")}">
 </head>
 <body class="phone-body">
 <div id="field-app" class="phone-app" data-lang-switch="{escape(switch)}"></div>
 <noscript><p class="phone-empty">{escape(t("field.noscript", lang))}</p></noscript>
 <script type="application/json" id="field-config">{config}</script>
-<script src="{_asset("vendor/leaflet/leaflet.js")}" defer></script>
-<script src="{_asset("vendor/socket.io.min.js")}" defer></script>
-<script src="{_asset("phone/outbox.js")}" defer></script>
-<script src="{_asset("phone/field.js")}" defer></script>
+<script src="{asset_url("vendor/leaflet/leaflet.js")}" defer></script>
+<script src="{asset_url("vendor/socket.io.min.js")}" defer></script>
+<script src="{asset_url("phone/outbox.js")}" defer></script>
+<script src="{asset_url("phone/field.js")}" defer></script>
 </body></html>"""
 
 

@@ -16,6 +16,7 @@ from flask import Blueprint, make_response, request
 from flask.typing import ResponseReturnValue
 
 from dashboard.i18n import EN, bundle, normalize_lang, other_lang, register, t
+from dashboard.phone_shell import asset_url, json_for_script
 from dispatch.api import the_app
 from dispatch.domain.categories import CATEGORIES
 from dispatch.service.photos import MAX_BYTES, MAX_PHOTOS
@@ -267,12 +268,6 @@ def _county_name(data_dir: Path) -> str:
         return ""
 
 
-def _asset(name: str) -> str:
-    """The URL of a phone asset with its mtime, so a new version is never served stale."""
-    path = PHONE_ASSETS / name
-    return f"/assets/phone/{name}?v={int(path.stat().st_mtime)}"
-
-
 def _category_options(lang: str) -> str:
     options = [
         f'<option value="" disabled selected>{t("report.category.placeholder", lang)}</option>',
@@ -418,9 +413,9 @@ def render(lang: str, *, county: str, tile_url: str, timezone: str) -> str:
         "strings": bundle(("report.", "state."), lang),
     }
     # "</" inside a script element would end it; JSON allows "<\/".
-    config_json = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
+    config_json = json_for_script(config)
     phone_css = (
-        f'<link rel="stylesheet" href="{_asset("phone.css")}">\n'
+        f'<link rel="stylesheet" href="{asset_url("phone/phone.css")}">\n'
         if (PHONE_ASSETS / "phone.css").exists()
         else ""
     )
@@ -432,7 +427,7 @@ def render(lang: str, *, county: str, tile_url: str, timezone: str) -> str:
 <title>{t("report.title", lang)}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/vendor/leaflet/leaflet.css">
-{phone_css}<link rel="stylesheet" href="{_asset("report.css")}">
+{phone_css}<link rel="stylesheet" href="{asset_url("phone/report.css")}">
 </head>
 <body class="rp">
 <header class="rp-header">
@@ -460,7 +455,7 @@ def render(lang: str, *, county: str, tile_url: str, timezone: str) -> str:
 </main>
 <script id="rp-config" type="application/json">{config_json}</script>
 <script src="/assets/vendor/leaflet/leaflet.js"></script>
-<script src="{_asset("report.js")}"></script>
+<script src="{asset_url("phone/report.js")}"></script>
 </body></html>"""
 
 
