@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,7 @@ class Seeded:
             )
 
 
-def _inside_a_grid(app: App) -> tuple[float, float]:
+def inside_a_grid(app: App) -> tuple[float, float]:
     """(lat, long) of a grid centroid that falls inside its own grid."""
     for unit in sorted(app.names.units.values(), key=lambda u: u.id):
         if unit.kind is not UnitKind.GRID or not unit.polygon:
@@ -70,11 +71,17 @@ def _postgres_schema_url(engine: Engine) -> tuple[str, str]:
     return schema, url.render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def seeded(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Seeded]:
-    data_dir: Path = tmp_path_factory.mktemp(f"seeded-{request.param}")
+@contextmanager
+def app_per_database(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    *,
+    with_dashboard: bool = True,
+) -> Iterator[App]:
+    """A seeded application on `request.param` ("sqlite": a file of its own; "postgres": a
+    schema of its own, dropped afterwards), for module- or session-scoped fixtures."""
+    data_dir: Path = tmp_path_factory.mktemp(f"{name}-{request.param}")
     engine: Engine | None = None
     schema = ""
     if request.param == "sqlite":
@@ -82,16 +89,24 @@ def seeded(
     else:
         engine = request.getfixturevalue("_postgres_engine")
         schema, url = _postgres_schema_url(engine)
-    app = build_app(data_dir, url, with_dashboard=False)
-    lat, long = _inside_a_grid(app)
+    app = build_app(data_dir, url, with_dashboard=with_dashboard)
     try:
-        yield Seeded(app, request.param, lat, long, api_key(app))
+        yield app
     finally:
         app.stop()
         app.core.db.dispose()
         if engine is not None:
             with engine.connect() as conn:
                 conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def seeded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Seeded]:
+    with app_per_database(request, tmp_path_factory, "seeded", with_dashboard=False) as app:
+        lat, long = inside_a_grid(app)
+        yield Seeded(app, request.param, lat, long, api_key(app))
 
 
 @pytest.fixture(scope="session")

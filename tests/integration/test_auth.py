@@ -21,8 +21,8 @@ from dispatch.bootstrap import App
 from dispatch.demo.users import DEMO_PASSWORD
 from dispatch.service import accounts
 from dispatch.service.intake import NewReport, submit_report
-from tests.integration.conftest import _inside_a_grid, _postgres_schema_url
-from tests.support import api_client, build_app, device_token, signed_in, with_users
+from tests.integration.conftest import app_per_database, inside_a_grid
+from tests.support import api_client, device_token, signed_in, with_users
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -31,20 +31,9 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    data_dir = tmp_path_factory.mktemp(f"auth-{request.param}")
-    engine, schema = None, ""
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_dir / 'commandhall.db'}"
-    else:
-        engine = request.getfixturevalue("_postgres_engine")
-        schema, url = _postgres_schema_url(engine)
-    built = with_users(build_app(data_dir, url))
-    yield built
-    built.stop()
-    built.core.db.dispose()
-    if engine is not None:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    with app_per_database(request, tmp_path_factory, "auth") as built:
+        with_users(built)
+        yield built
 
 
 def login_form(client: FlaskClient, path: str = "/login") -> str:
@@ -77,7 +66,7 @@ def event_count(app: App) -> int:
 
 
 def new_case(app: App) -> int:
-    lat, long = _inside_a_grid(app)
+    lat, long = inside_a_grid(app)
     report = NewReport(service_code="garbage", lat=lat, long=long, description="垃圾桶满了")
     return submit_report(app.core, report).case_id
 
@@ -344,7 +333,7 @@ def test_nobody_at_all_is_401_on_the_api(app: App) -> None:
 
 
 def test_an_api_key_acts_as_the_system_and_registers_cases_without_csrf(app: App) -> None:
-    lat, long = _inside_a_grid(app)
+    lat, long = inside_a_grid(app)
     body = {"service_code": "road", "lat": lat, "long": long, "description": "路面塌陷"}
     answer = api_client(app).post("/api/cases", json=body)
     assert answer.status_code == 201
@@ -357,7 +346,7 @@ def test_an_api_key_acts_as_the_system_and_registers_cases_without_csrf(app: App
 
 def test_a_grid_workers_device_may_not_register_cases(app: App) -> None:
     phone = device(app, device_token(app, a_worker(app)))
-    lat, long = _inside_a_grid(app)
+    lat, long = inside_a_grid(app)
     before = event_count(app)
     answer = phone.post(
         "/api/cases", json={"service_code": "road", "lat": lat, "long": long, "description": "x"}

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 
 from dashboard.i18n import table
 from dispatch.adapters.orm import CaseRow, EventRow, PhotoRow
@@ -25,8 +25,7 @@ from dispatch.bootstrap import App
 from dispatch.domain.categories import CATEGORIES
 from dispatch.service import actions, intake, queries
 from dispatch.service.photos import MAX_BYTES
-from tests.integration.conftest import _inside_a_grid, _postgres_schema_url
-from tests.support import build_app
+from tests.integration.conftest import app_per_database, inside_a_grid
 
 TICKET = re.compile(r"^\d{6}-\d{5}$")
 RATING_CODE = re.compile(r"^[A-HJ-NP-Z2-9]{6}$")  # no 0/O, 1/I
@@ -76,24 +75,9 @@ def citizen(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Citizen]:
     """One seeded application with the pages (the shared `seeded` one has none)."""
-    data_dir: Path = tmp_path_factory.mktemp(f"citizen-{request.param}")
-    engine: Engine | None = None
-    schema = ""
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_dir / 'commandhall.db'}"
-    else:
-        engine = request.getfixturevalue("_postgres_engine")
-        schema, url = _postgres_schema_url(engine)
-    app = build_app(data_dir, url)
-    lat, long = _inside_a_grid(app)
-    try:
+    with app_per_database(request, tmp_path_factory, "citizen") as app:
+        lat, long = inside_a_grid(app)
         yield Citizen(app, lat, long)
-    finally:
-        app.stop()
-        app.core.db.dispose()
-        if engine is not None:
-            with engine.connect() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def csrf(client: FlaskClient) -> dict[str, str]:

@@ -31,9 +31,9 @@ from dispatch.domain.org import UnitKind
 from dispatch.service import actions, photos
 from dispatch.service.intake import NewReport, submit_report
 from dispatch.service.queries import head_seq
-from tests.integration.conftest import _postgres_schema_url
+from tests.integration.conftest import app_per_database
 from tests.screens import LiveScreen
-from tests.support import LiveServer, api_client, build_app, device_token, signed_in, with_users
+from tests.support import LiveServer, api_client, device_token, signed_in, with_users
 
 MISSING = 99_999_999  # no case or photo has this id
 CENTRE = "duty:test"
@@ -43,21 +43,10 @@ CENTRE = "duty:test"
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    data_dir = tmp_path_factory.mktemp(f"jurisdiction-{request.param}")
-    engine, schema = None, ""
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_dir / 'commandhall.db'}"
-    else:
-        engine = request.getfixturevalue("_postgres_engine")
-        schema, url = _postgres_schema_url(engine)
-    built = with_users(build_app(data_dir, url))
-    built.fanout.poll_interval = 0.2
-    yield built
-    built.stop()
-    built.core.db.dispose()
-    if engine is not None:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    with app_per_database(request, tmp_path_factory, "jurisdiction") as built:
+        with_users(built)
+        built.fanout.poll_interval = 0.2
+        yield built
 
 
 @pytest.fixture(scope="module")
