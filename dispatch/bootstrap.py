@@ -150,7 +150,12 @@ def create_app(
     tokens = ScreenTokens(settings.secret_key)
     socketio.on_namespace(
         LiveNamespace(
-            core, names, tokens, allow_anonymous=settings.anonymous_screens, who=socket_principal
+            core,
+            names,
+            tokens,
+            allow_anonymous=settings.anonymous_screens,
+            who=socket_principal,
+            on_join=fanout.watch,
         )
     )
     app = App(settings, core, names, bus, flask, socketio, fanout)

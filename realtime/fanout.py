@@ -63,6 +63,9 @@ class Fanout:
         self._thread: threading.Thread | None = None
         self.cursor = 0
         self.room_to: dict[str, int] = {}
+        # Rooms some screen of this process has joined: each hears the heartbeat, even one
+        # that no event has reached yet (a quiet township, a worker without tasks).
+        self.watched: set[str] = {ALL}
         self.last_loop = 0.0
         self.last_error = ""
 
@@ -119,11 +122,16 @@ class Fanout:
         self.cursor = upto
         return len(events)
 
+    def watch(self, room: str) -> None:
+        """A screen joined `room` (the /live namespace tells us)."""
+        self.watched.add(room)
+
     def heartbeat(self) -> None:
         now = datetime.now(UTC).isoformat()
-        rooms = set(self.room_to) | {ALL}
-        for room in rooms:
-            self._emit("heartbeat", {"seq": self.room_to.get(room, self.cursor), "time": now}, room)
+        for room in set(self.room_to) | self.watched:
+            # A room no batch has reached from this process has nothing to catch up on: 0.
+            seq = self.room_to.get(room, self.cursor if room == ALL else 0)
+            self._emit("heartbeat", {"seq": seq, "time": now}, room)
 
     def health(self) -> dict[str, object]:
         stale = self._thread is not None and time.monotonic() - self.last_loop > max(

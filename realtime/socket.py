@@ -63,12 +63,14 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
         *,
         allow_anonymous: bool,
         who: WhoIs | None = None,
+        on_join: Callable[[str], None] | None = None,
         namespace: str = NAMESPACE,
     ) -> None:
         super().__init__(namespace)
         self.core, self.names = core, names
         self.tokens, self.allow_anonymous = tokens, allow_anonymous
         self.who = who
+        self.on_join = on_join
         self.scopes: dict[str, CaseScope] = {}  # sid → what that screen may see
 
     def _scope(self) -> CaseScope:
@@ -92,6 +94,8 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
             return False
         self.scopes[_sid()] = scope
         join_room(scope.room)
+        if self.on_join is not None:
+            self.on_join(scope.room)
         head = head_seq(self.core)
         emit("hello", {"seq": head, "township_id": scope.township_id, "room": scope.room})
         if last_seq is None:

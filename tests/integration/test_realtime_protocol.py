@@ -17,7 +17,7 @@ import socketio
 from sqlalchemy import select
 
 import realtime.socket
-from dispatch.adapters.orm import EventRow
+from dispatch.adapters.orm import CaseRow, EventRow
 from dispatch.bootstrap import App
 from dispatch.domain.geometry import centroid
 from dispatch.domain.org import UnitKind
@@ -313,3 +313,28 @@ def test_a_county_token_sees_everything(closed_server):
         assert len({e["township_id"] for e in screen.received}) >= 2
     finally:
         screen.disconnect()
+
+
+def test_a_screen_of_a_quiet_township_hears_the_heartbeat_without_catching_up(
+    server: LiveServer,
+) -> None:
+    """Heartbeats reach every room a screen joined, not only rooms events have reached; a
+    room no batch has reached is told seq 0, so its screens do not ask for a catch-up."""
+    app = server.app
+    app.fanout.heartbeat_interval = 0.3
+    case_id = report(app)
+    with app.core.db.read() as session:
+        busy = session.get(CaseRow, case_id).township_id  # type: ignore[union-attr]
+    quiet = next(u.id for u in app.names.townships() if u.id != busy)
+    beats: queue.Queue[dict[str, Any]] = queue.Queue()
+    sio = socketio.Client(reconnection=False)
+    sio.on("heartbeat", beats.put, namespace=NS)
+    sio.connect(
+        server.url, namespaces=[NS], auth={"last_seq": 0, "township_id": quiet},
+        transports=["websocket"],
+    )  # fmt: skip
+    try:
+        first, second = beats.get(timeout=5), beats.get(timeout=5)
+        assert first["seq"] == second["seq"] == 0
+    finally:
+        sio.disconnect()
