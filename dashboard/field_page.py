@@ -1,5 +1,5 @@
-"""The grid worker's phone page (/field): a small HTML shell; assets/phone/field.js renders
-everything from the JSON API.
+"""The grid worker's phone page (/field): a small HTML shell; assets/phone/field*.js render
+everything from the JSON API (field.js is the entry point, loaded last).
 
 Plain HTML rather than Dash because the page must stay light and keep working on a bad
 network: Dash needs the server for every interaction, this page needs it only to send (and
@@ -186,7 +186,7 @@ STRING_PREFIXES = ("field.", "state.", "light.", "lang.", "app.")
 
 
 def page_config(lang: str, tile_url: str) -> dict[str, Any]:
-    """Everything field.js needs before its first request: it may be offline by then."""
+    """Everything the scripts need before their first request: the phone may be offline."""
     worker_actions = ROLE_ACTIONS[Role.GRID_WORKER]
     return {
         "lang": lang,
@@ -228,6 +228,16 @@ def render(lang: str, tile_url: str) -> str:
 <script src="{asset_url("vendor/leaflet/leaflet.js")}" defer></script>
 <script src="{asset_url("vendor/socket.io.min.js")}" defer></script>
 <script src="{asset_url("phone/outbox.js")}" defer></script>
+<script src="{asset_url("phone/field_core.js")}" defer></script>
+<script src="{asset_url("phone/field_sync.js")}" defer></script>
+<script src="{asset_url("phone/field_photos.js")}" defer></script>
+<script src="{asset_url("phone/field_map.js")}" defer></script>
+<script src="{asset_url("phone/field_gps.js")}" defer></script>
+<script src="{asset_url("phone/field_shell.js")}" defer></script>
+<script src="{asset_url("phone/field_tasks.js")}" defer></script>
+<script src="{asset_url("phone/field_queue.js")}" defer></script>
+<script src="{asset_url("phone/field_task.js")}" defer></script>
+<script src="{asset_url("phone/field_report.js")}" defer></script>
 <script src="{asset_url("phone/field.js")}" defer></script>
 </body></html>"""
 

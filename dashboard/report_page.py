@@ -1,8 +1,8 @@
 """The citizen's phone page (/report): snap and report (随手拍), follow the status, rate.
 
-Plain HTML and one script, not Dash: it is opened by the public on phones and bad networks,
-so it must be small and work without an account. The page only carries the strings, the
-categories and a few settings; assets/phone/report.js talks to the JSON API
+Plain HTML and a few small scripts, not Dash: it is opened by the public on phones and bad
+networks, so it must be small and work without an account. The page only carries the
+strings, the categories and a few settings; assets/phone/report*.js talk to the JSON API
 (POST /api/reports, GET /api/tickets/<ticket>, POST /api/tickets/<ticket>/rating).
 """
 
@@ -455,6 +455,10 @@ def render(lang: str, *, county: str, tile_url: str, timezone: str) -> str:
 </main>
 <script id="rp-config" type="application/json">{config_json}</script>
 <script src="/assets/vendor/leaflet/leaflet.js"></script>
+<script src="{asset_url("phone/report_core.js")}"></script>
+<script src="{asset_url("phone/report_map.js")}"></script>
+<script src="{asset_url("phone/report_form.js")}"></script>
+<script src="{asset_url("phone/report_status.js")}"></script>
 <script src="{asset_url("phone/report.js")}"></script>
 </body></html>"""
 
