@@ -94,7 +94,11 @@ class CameraRow(Base):
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     township_id: Mapped[int | None] = mapped_column(Integer, index=True)
     source: Mapped[str] = mapped_column(String(500))
+    # unknown | online | offline (the camera gateway says) | disabled (an admin says)
     status: Mapped[str] = mapped_column(String(20), default="unknown")
+    address: Mapped[str] = mapped_column(String(400), default="")
+    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the last status change
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the last edit
 
 
 class CaseRow(Base):

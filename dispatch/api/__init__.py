@@ -23,6 +23,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 
 def register_api(flask: Flask) -> None:
     from dispatch.api import auth
+    from dispatch.api.cameras import camera_api
     from dispatch.api.casework import casework
     from dispatch.api.open311 import open311
     from dispatch.api.rest import api
@@ -32,6 +33,7 @@ def register_api(flask: Flask) -> None:
     flask.register_blueprint(api)
     flask.register_blueprint(casework)
     flask.register_blueprint(open311)
+    flask.register_blueprint(camera_api)
     flask.add_url_rule("/healthz", "healthz", healthz)
 
 

@@ -32,7 +32,7 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Open311 authenticates every write with its api_key parameter; cookies play no part there.
 CSRF_EXEMPT_PREFIXES = ("/open311/",)
 # Pages only signed-in people may open (the JSON API answers 401 instead of redirecting).
-SIGNED_IN_PAGES = ("/console", "/cases/")
+SIGNED_IN_PAGES = ("/console", "/cases/", "/admin")
 SESSION_HOURS = 12
 
 

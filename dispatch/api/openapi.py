@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-from dispatch.api import openapi_cases, openapi_casework, openapi_workers
+from dispatch.api import openapi_cameras, openapi_cases, openapi_casework, openapi_workers
 from dispatch.api.auth import CSRF_HEADER, SESSION_HOURS
 from dispatch.api.rest import GEO_LAYERS, IDEMPOTENCY_SCOPE, INTAKE_ROLES
 from dispatch.domain.lifecycle import Action
@@ -371,7 +371,7 @@ PATHS: dict[str, Schema] = {
 }
 
 SCHEMAS.update(openapi_cases.SCHEMAS)
-for part in (openapi_workers, openapi_casework):
+for part in (openapi_workers, openapi_casework, openapi_cameras):
     PATHS.update(part.PATHS)
     SCHEMAS.update(part.SCHEMAS)
 
