@@ -28,6 +28,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "home.report.hint": ("群众上报问题、查询进度、评价", "Citizens report, follow and rate"),
     "home.field": ("网格员", "Grid worker"),
     "home.field.hint": ("手机任务、上报与定位（设备令牌登录）", "Phone tasks, reports, GPS"),
+    "home.cameras": ("摄像头管理", "Cameras"),
+    "home.cameras.hint": ("摄像头登记、导入与状态（管理员）", "Registry, import, status (admin)"),
     "lang.switch": ("English", "中文"),
     # The wall
     "wall.title": ("综治中心指挥大屏", "CommandHall wall"),

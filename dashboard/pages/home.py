@@ -18,6 +18,7 @@ SCREENS = (
     ("/console", "home.console", "home.console.hint"),
     ("/report", "home.report", "home.report.hint"),
     ("/field", "home.field", "home.field.hint"),
+    ("/admin/cameras", "home.cameras", "home.cameras.hint"),
 )
 
 
