@@ -1,70 +1,63 @@
 """The wall's component tree, built by pure functions (no request, no database, no files).
 
-The live parts start empty: the socket bridge (assets/js/bridge.js) fills the `wall-view`
-store, and one clientside callback (`dash_clientside.wall.render` in assets/js/wall.js) turns
-it into the KPI numbers, the ranked boards, the latest-cases list, the case markers and the
-presence counts. Grid workers are the exception: their markers live in a plain Leaflet layer
-(`wall-workers`) that assets/js/wall_workers.js moves in place, marker by marker, as frames arrive.
+The live parts start empty. The socket bridge (assets/js/bridge.js) keeps the state and calls
+the wall's view (assets/js/wall.js) at most once a second; the view pushes the KPI strip, the
+latest reports and the presence counts into the `wall-view` store, which one clientside
+callback (`dash_clientside.wall.render`) turns into components, and updates everything else in
+place, outside Dash: the map's live layers (dashboard/wall_map.py), the warnings, charts and
+camera tiles (dashboard/wall_panels.py).
+
+The grid of the page fills the screen exactly, and every size is in rem, which follows the
+screen (assets/commandhall.css): a 4K wall is the 1080 one drawn twice as large.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
-import dash_leaflet as dl
 from dash import dcc, html
 
+import dashboard.wall_strings  # noqa: F401  (registers the wall's strings)
 from dashboard.i18n import EN, bundle, other_lang, t
-
-CASE_KPIS = ("reported_today", "open", "closed_today", "overdue", "yellow")
-KPI_KEYS = (*CASE_KPIS, "workers_online")
-BOARDS = ("township", "category")  # the ranked panels left of the map
-LIGHTS = ("green", "yellow", "red", "closed")
-PRESENCES = ("online", "idle", "offline")  # realtime/presence.py
-# Painted bottom to top; each layer in its own pane, because layers loaded by URL arrive in
-# whatever order the network gives and markers must never end up under a township fill.
-BASE_LAYERS = (  # (layer, pane z-index, style function, extra GeoJSON props)
-    ("townships", 401, "township", {"onEachFeature": "townshipLabel"}),
-    ("grids", 402, "grid", {}),
-    ("roads", 403, "road", {}),
-    ("boundary", 404, "boundary", {}),
+from dashboard.wall_map import PRESENCES, Bounds, bounds_of, case_map
+from dashboard.wall_panels import (
+    alert_overlay,
+    chart_panel,
+    latest_panel,
+    tiles_panel,
+    warnings_panel,
 )
-WORKERS_PANE_Z = 430  # above the base map, under the cases: a case is what the hall acts on
-CASES_PANE_Z = 450
-EMPTY = {"type": "FeatureCollection", "features": []}
-Bounds = list[list[float]]  # [[south, west], [north, east]]
+from dispatch.domain.categories import CATEGORIES, DEPARTMENTS
 
+__all__ = ["KPI_KEYS", "PRESENCES", "Bounds", "bounds_of", "strings_for_browser", "wall_page"]
 
-def js(name: str) -> dict[str, str]:
-    """A reference to a function in assets/js/wall.js that dash-leaflet resolves by name."""
-    return {"variable": f"CommandHall.wallMap.{name}"}
-
-
-def bounds_of(geojson: dict[str, Any]) -> Bounds | None:
-    """The [[south, west], [north, east]] box around every coordinate of a FeatureCollection."""
-    lats: list[float] = []
-    longs: list[float] = []
-
-    def walk(coords: Any) -> None:
-        if coords and isinstance(coords[0], int | float):
-            longs.append(float(coords[0]))
-            lats.append(float(coords[1]))
-        else:
-            for part in coords or ():
-                walk(part)
-
-    for feature in geojson.get("features", ()):
-        walk((feature.get("geometry") or {}).get("coordinates"))
-    if not lats:
-        return None
-    return [[min(lats), min(longs)], [max(lats), max(longs)]]
+# The KPI strip, in order: (key, label, kind). The first five are the server's kpis().
+KPIS = (
+    ("reported_today", "kpi.reported_today", "count"),
+    ("registered_today", "wall.kpi.registered_today", "count"),
+    ("closed_today", "kpi.closed_today", "count"),
+    ("open", "kpi.open", "count"),
+    ("closure_rate", "wall.kpi.closure_rate", "rate"),
+    ("on_time_rate", "wall.kpi.on_time_rate", "rate"),
+    ("satisfaction", "wall.kpi.satisfaction", "rate"),
+    ("yellow", "kpi.yellow", "count"),
+    ("overdue", "kpi.overdue", "count"),
+    ("workers_online", "kpi.workers_online", "count"),
+    ("calls", "wall.kpi.calls", "count"),
+)
+KPI_KEYS = tuple(key for key, _, _ in KPIS)
 
 
 def strings_for_browser(lang: str) -> str:
-    """The strings assets/js/wall.js needs, as the JSON of a data attribute."""
-    strings = bundle(("conn.", "state.", "week.", "light."), lang)
+    """The strings the wall's scripts need, as the JSON of a data attribute: states, lights,
+    the wall's own, and the names of categories and departments."""
+    strings = bundle(("conn.", "state.", "week.", "light.", "wall."), lang)
+    en = lang == EN
+    for c in CATEGORIES:
+        strings[f"cat.{c.code}"] = c.name_en if en else c.name
+    for d in DEPARTMENTS:
+        strings[f"dept.{d.code}"] = d.name_en if en else d.name
     strings["lang"] = lang
     return json.dumps(strings, ensure_ascii=False, separators=(",", ":"))
 
@@ -125,158 +118,21 @@ def kpi_strip(lang: str) -> html.Section:
         className="wall-kpis",
         children=[
             html.Div(
-                className=f"wall-kpi is-{key}",
+                className=f"wall-kpi is-{key} is-{kind}",
                 children=[
-                    html.Div(t(f"kpi.{key}", lang), className="wall-kpi-label"),
+                    html.Div(
+                        [
+                            html.Span(t(label, lang), className="wall-kpi-name"),
+                            html.Span(t("wall.kpi.window", lang), className="wall-kpi-window")
+                            if kind == "rate"
+                            else None,
+                        ],
+                        className="wall-kpi-label",
+                    ),
                     html.Div("–", id=f"wall-kpi-{key}", className="wall-kpi-value"),
                 ],
             )
-            for key in KPI_KEYS
-        ],
-    )
-
-
-def base_layers(tile_url: str = "") -> list[Any]:
-    """The offline vector base map from /api/geo, under an optional tile layer."""
-    layers: list[Any] = []
-    if tile_url:
-        layers.append(dl.TileLayer(url=tile_url, id="wall-tiles", opacity=0.5))
-    for name, z, style, extra in BASE_LAYERS:
-        props = {key: js(value) for key, value in extra.items()}
-        layers.append(
-            dl.Pane(
-                dl.GeoJSON(
-                    id=f"wall-geo-{name}",
-                    url=f"/api/geo/{name}.geojson",
-                    style=js(style),  # which also sets the path's class: wall-<name>
-                    **props,
-                ),
-                name=f"wall-{name}-pane",
-                style={"zIndex": z},
-            )
-        )
-    return layers
-
-
-def worker_markers() -> dl.Pane:
-    """An empty layer group; assets/js/wall_workers.js adds, moves and restyles its markers."""
-    return dl.Pane(
-        dl.LayerGroup(
-            id="wall-workers",
-            eventHandlers={"add": js("workersAdded")},
-            disableDefaultEventHandlers=True,
-        ),
-        name="wall-workers-pane",
-        style={"zIndex": WORKERS_PANE_Z},
-    )
-
-
-def case_markers() -> dl.Pane:
-    return dl.Pane(
-        dl.GeoJSON(id="wall-cases", data=EMPTY, pointToLayer=js("pointToLayer")),
-        name="wall-cases-pane",
-        style={"zIndex": CASES_PANE_Z},
-    )
-
-
-def legend(lang: str) -> html.Div:
-    """The case lights (top left of the map)."""
-    return html.Div(
-        className="wall-legend is-cases",
-        children=[
-            html.Div(t("wall.legend.cases", lang), className="wall-legend-title"),
-            *(
-                html.Div(
-                    className=f"wall-legend-item is-{light}",
-                    children=[
-                        html.Span(className="wall-legend-dot"),
-                        t(f"wall.legend.{light}", lang),
-                    ],
-                )
-                for light in LIGHTS
-            ),
-        ],
-    )
-
-
-def presence_legend(lang: str) -> html.Div:
-    """Grid workers by presence, with live counts `wall-presence-<presence>` (bottom left)."""
-    return html.Div(
-        className="wall-legend is-workers",
-        children=[
-            html.Div(t("wall.legend.workers", lang), className="wall-legend-title"),
-            *(
-                html.Div(
-                    className=f"wall-legend-item is-{presence}",
-                    children=[
-                        html.Span(className="wall-legend-worker"),
-                        html.Span(t(f"presence.{presence}", lang), className="wall-legend-label"),
-                        html.Span(
-                            "–", id=f"wall-presence-{presence}", className="wall-legend-count"
-                        ),
-                    ],
-                )
-                for presence in PRESENCES
-            ),
-        ],
-    )
-
-
-def board(name: str, lang: str) -> html.Section:
-    """A ranked panel of open and overdue cases per township or category."""
-    return html.Section(
-        className=f"wall-panel wall-board is-{name}",
-        children=[
-            html.Div(
-                className="wall-board-head",
-                children=[
-                    html.H2(t(f"wall.by_{name}", lang), className="wall-panel-title"),
-                    html.Span(t("kpi.open", lang), className="wall-board-col"),
-                    html.Span(t("kpi.overdue", lang), className="wall-board-col is-red"),
-                ],
-            ),
-            html.Ul(id=f"wall-{name}-list", className="wall-board-list", children=[]),
-        ],
-    )
-
-
-def left_column(lang: str) -> html.Div:
-    return html.Div(className="wall-left", children=[board(name, lang) for name in BOARDS])
-
-
-def case_map(lang: str, bounds: Bounds | None, tile_url: str = "") -> html.Div:
-    viewport: dict[str, Any] = (
-        {"bounds": bounds, "boundsOptions": {"padding": [24, 24]}}
-        if bounds
-        else {"center": [25.5, 103.8], "zoom": 10}
-    )
-    return html.Div(
-        className="wall-map-frame",
-        children=[
-            dl.MapContainer(
-                [*base_layers(tile_url), worker_markers(), case_markers()],
-                id="wall-map",
-                className="wall-map",
-                zoomControl=False,
-                attributionControl=bool(tile_url),
-                zoomSnap=0.1,
-                trackViewport=False,
-                style={"width": "100%", "height": "100%"},
-                **viewport,
-            ),
-            legend(lang),
-            presence_legend(lang),
-        ],
-    )
-
-
-def side_panel(lang: str) -> html.Aside:
-    return html.Aside(
-        className="wall-panel wall-side",
-        children=[
-            html.H2(t("wall.latest", lang), className="wall-panel-title"),
-            html.Ul(id="wall-latest-list", className="wall-latest", children=[]),
-            html.Div(t("wall.latest.empty", lang), id="wall-latest-empty", hidden=True),
+            for key, label, kind in KPIS
         ],
     )
 
@@ -297,8 +153,8 @@ def live_anchor(lang: str, tz_offset_minutes: int, township_id: int | None = Non
 
 
 def view_store() -> dcc.Store:
-    """What the bridge pushes: {kpis, workers, latest, township, category, markers}, each
-    optional (workers: the presence counts; the worker markers bypass the store)."""
+    """What the view pushes: {kpis, workers, latest}, each optional (workers: the presence
+    counts; everything else on the wall is updated in place, outside Dash)."""
     return dcc.Store(id="wall-view")
 
 
@@ -309,20 +165,52 @@ def wall_page(
     tz_offset_minutes: int,
     county: str = "",
     tile_url: str = "",
+    tiles: int | None = None,
 ) -> html.Div:
-    children: Iterable[Any] = [
+    main = html.Div(
+        className="wall-main",
+        children=[
+            html.Div(
+                className="wall-col is-left",
+                children=[
+                    warnings_panel(lang),
+                    latest_panel(lang),
+                ],
+            ),
+            html.Div(
+                className="wall-col is-centre",
+                children=[
+                    case_map(lang, bounds, tile_url),
+                    html.Div(
+                        className="wall-charts-row",
+                        children=[
+                            chart_panel("trend", lang),
+                            chart_panel("channels", lang),
+                        ],
+                    ),
+                ],
+            ),
+            html.Div(
+                className="wall-col is-right",
+                children=[
+                    tiles_panel(lang, tiles),
+                    chart_panel("townships", lang),
+                    chart_panel("categories", lang),
+                ],
+            ),
+        ],
+    )
+    children: list[Any] = [
         live_anchor(lang, tz_offset_minutes),
         view_store(),
         header(lang, county),
         kpi_strip(lang),
-        html.Div(
-            className="wall-main",
-            children=[left_column(lang), case_map(lang, bounds, tile_url), side_panel(lang)],
-        ),
+        main,
+        alert_overlay(lang),
     ]
     return html.Div(
         id="wall-page",
         className="wall" + (" is-en" if lang == EN else ""),
         lang="en" if lang == EN else "zh-CN",
-        children=list(children),
+        children=children,
     )

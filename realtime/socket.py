@@ -17,6 +17,7 @@ from flask_socketio import Namespace, emit, join_room
 from dispatch.domain.access import CaseScope, Principal
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
+from dispatch.service.errors import ServiceError
 from dispatch.service.queries import head_seq, snapshot
 from realtime.auth import AuthError, ScreenTokens, resolve_scope
 from realtime.log import count_events_after, events_after
@@ -88,7 +89,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
             scope = resolve_scope(
                 auth, self.tokens, allow_anonymous=self.allow_anonymous, principal=principal
             )
-        except (AuthError, ValueError) as exc:
+        except (AuthError, ValueError, ServiceError) as exc:  # ServiceError: a bad device token
             message, field = getattr(exc, "message", str(exc)), getattr(exc, "field", "token")
             emit("error", {"code": "forbidden", "message": message, "field": field})
             return False

@@ -12,6 +12,11 @@
  * the reducer whenever they come. A frame lost while the link was down is not replayed, so
  * after a reconnect the workers are taken again from a snapshot (see refreshWorkers).
  *
+ * A screen the server refuses (a revoked device token, or no token where one is needed) is
+ * told why: the refusal on the socket carries no reason a browser can read, so the bridge
+ * asks GET /api/kpis with the same token and keeps the answer's message in `refusal`
+ * (status "refused"), trying again every 30 s.
+ *
  * Files load alphabetically (bridge.js before reducer.js and vendor/socket.io.min.js), so
  * nothing here touches `io` or the reducer before DOMContentLoaded.
  */
@@ -27,6 +32,12 @@
   var RETRY_MS = 2000;
   var SILENCE_MS = 60000; // heartbeats come every 15 s; a minute of nothing means a dead link
   var OFFLINE_AFTER_MS = 20000; // reconnecting for this long is shown as offline
+  var ACCESS_CHECK_AFTER_MS = 4000; // not connected for this long: ask whether we may
+  var REFUSED_RETRY_MS = 30000; // a refused screen tries again this often
+  // After midnight the state folds the day into its history by itself; a fresh snapshot a
+  // few minutes later repairs what events alone cannot tell (a case of an earlier day
+  // reopened), spread over a few minutes so the walls of a city do not all ask at once.
+  var RESYNC_AFTER_MIDNIGHT_MS = [60000, 300000];
 
   function now() {
     return Date.now();
@@ -65,6 +76,13 @@
     this.stopped = false;
     this.generation = 0; // bumped on disconnect: answers to older requests are ignored
     this.workersStale = false; // frames may have been missed while the link was down
+    // {reason, message} when the server will not have this screen: reason "token" (a device
+    // token it refuses), "signin" (none where one is needed), "screen_token" or "unknown";
+    // message, the server's own words when it gave some.
+    this.refusal = null;
+    this.lastAccessCheck = 0;
+    this.lastRetry = now();
+    this.resyncAt = 0; // when to take a fresh snapshot (after midnight)
     this.stats = { batches: 0, catchups: 0, snapshots: 0, gaps: 0, frames: 0, refreshes: 0 };
     this.connect();
   }
@@ -97,7 +115,14 @@
     socket.on("connect", function () {
       self.heard();
       self.everConnected = true;
+      self.refusal = null;
       self.dirty = true;
+    });
+    socket.on("connect_error", function () {
+      // A refusal by the server leaves the socket inactive: socket.io will not retry it.
+      if (!socket.active) {
+        self.checkAccess(true);
+      }
     });
     socket.on("disconnect", function (reason) {
       // A request in flight will not be answered on this connection; the server replays
@@ -188,7 +213,52 @@
     });
   };
 
+  /**
+   * Ask the server whether it takes this screen's token (GET /api/kpis answers 401 or 403
+   * with a message when it does not). `refused`: the socket was refused outright.
+   */
+  LiveLink.prototype.checkAccess = function (refused) {
+    var self = this;
+    var token = screenToken();
+    this.lastAccessCheck = now();
+    if (token && !/^(dev_|ch_)/.test(token)) {
+      // A signed screen token means nothing to the HTTP API: only the refusal tells.
+      if (refused) {
+        this.refusal = { message: null, reason: "screen_token" };
+        this.dirty = true;
+      }
+      return;
+    }
+    var headers = token ? { Authorization: "Bearer " + token } : {};
+    window
+      .fetch("/api/kpis", { headers: headers, credentials: "same-origin", cache: "no-store" })
+      .then(function (answer) {
+        if (answer.status !== 401 && answer.status !== 403) {
+          if (answer.ok) {
+            self.refusal = null; // we may: the link is only slow or down
+          }
+          return null;
+        }
+        return answer.json().then(function (body) {
+          self.refusal = {
+            message: (body && body.message) || null,
+            reason: answer.status === 401 ? "signin" : "token",
+          };
+          self.dirty = true;
+        });
+      })
+      .catch(function () {
+        if (refused && !self.refusal) {
+          self.refusal = { message: null, reason: "unknown" };
+          self.dirty = true;
+        }
+      });
+  };
+
   LiveLink.prototype.status = function () {
+    if (this.refusal && !(this.socket && this.socket.connected)) {
+      return "refused";
+    }
     if (this.socket && this.socket.connected) {
       return this.ready ? "connected" : this.everConnected ? "reconnecting" : "connecting";
     }
@@ -288,6 +358,27 @@
       if (rolled !== this.state) {
         this.state = rolled;
         this.dirty = true;
+        var spread = RESYNC_AFTER_MIDNIGHT_MS;
+        this.resyncAt = t + spread[0] + Math.random() * (spread[1] - spread[0]);
+      }
+      if (this.resyncAt && t >= this.resyncAt && this.ready && !this.busy) {
+        this.resyncAt = 0;
+        this.snapshot();
+      }
+    }
+    if (!this.socket.connected && !(page && page.session)) {
+      // Asked once soon after the link is lost, then every 30 s while it stays away.
+      var asked = this.lastAccessCheck > this.lostAt;
+      var waiting = t - Math.max(this.lostAt, this.lastAccessCheck);
+      if (waiting > (asked ? REFUSED_RETRY_MS : ACCESS_CHECK_AFTER_MS)) {
+        this.checkAccess(false);
+      }
+      // A refused connection is not retried by socket.io, and one whose connect handler
+      // failed is never answered: start it again now and then.
+      if ((this.refusal || !this.socket.active) && t - this.lastRetry > REFUSED_RETRY_MS) {
+        this.lastRetry = t;
+        this.socket.disconnect();
+        this.socket.connect();
       }
     }
     if (this.socket.connected && t - this.lastHeard > SILENCE_MS) {
@@ -341,6 +432,7 @@
       now: t + (link.state ? link.state.skew : 0),
       state: link.state,
       status: status,
+      refusal: status === "refused" ? link.refusal : null,
       statusChanged: status !== lastStatus,
       dirty: withData && link.dirty,
       fresh: page.fresh,

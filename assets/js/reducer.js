@@ -2,12 +2,17 @@
  * The one reducer every CommandHall screen uses: live updates and replay alike.
  *
  * State is {seq, dayStart, tzOffset, skew, townshipId, cases: {id: summary},
- * workers: {id: worker}, workersSeen: {id: ms}}. `cases` holds every open case and every case
+ * workers: {id: worker}, workersSeen: {id: ms}, whistles: {caseId: [party]}, history: [row],
+ * townships: {id: name}, calls: {id: call}}. `cases` holds every open case and every case
  * reported or updated today (the same set as /api/snapshot), so the KPI strip can be derived
  * from it with the server's definitions (dispatch/service/queries.py `kpis`). `workers` holds
  * every grid worker of the scope as the last `positions` frame (or the snapshot) told it:
  * workers are state, not events, so they have no seq (docs/realtime.md, "Grid workers on the
- * map"). Functions never mutate their arguments.
+ * map"). `whistles` are the called departments (吹哨报到) of those cases, times in ms.
+ * `history` is the wall's thirty days before today (dispatch/service/wall_stats.py): today is
+ * derived from `cases`, and folded into `history` at midnight. `calls` is what the calls
+ * issue fills (calls in progress, by id); nothing writes it yet. Functions never mutate their
+ * arguments.
  *
  * Loads as a browser global (window.CommandHall) and as a Node module (tests/reducer_node.py).
  */
@@ -23,6 +28,9 @@
   "use strict";
 
   var DAY_MS = 24 * 60 * 60 * 1000;
+  var WINDOW_DAYS = 30; // dispatch/service/wall_stats.py: the charts' window, today included
+  var HOT_DAYS = 7; // the hotspot layer's window, today included
+  var SATISFIED = 3; // a rating below this reopens the case
 
   /** Milliseconds since the epoch of an ISO 8601 time; NaN for null or garbage.
    *  Python writes microseconds (6 digits); keep three so every engine parses it. */
@@ -66,6 +74,24 @@
         cases[c.id] = c;
       }
     });
+    var stats = snapshot.stats || {};
+    var whistles = {};
+    (stats.whistles || []).forEach(function (p) {
+      if (cases[p.case_id]) {
+        (whistles[p.case_id] = whistles[p.case_id] || []).push({
+          department: p.department,
+          role: p.role,
+          deadline: parseTime(p.ack_deadline),
+          acked: nullableTime(p.acknowledged_at),
+          reported: nullableTime(p.reported_at),
+          late: !!p.late,
+        });
+      }
+    });
+    var calls = {};
+    (snapshot.calls || []).forEach(function (call) {
+      calls[call.id] = call;
+    });
     var state = {
       seq: snapshot.seq,
       dayStart: dayStart,
@@ -76,16 +102,190 @@
       cases: cases,
       workers: {},
       workersSeen: {},
+      whistles: whistles,
+      history: JSON.parse(JSON.stringify(stats.history || [])),
+      townships: Object.assign({}, stats.townships || {}),
+      calls: calls,
     };
     return applyPositions(state, { t: snapshot.server_time, workers: snapshot.workers });
   }
 
-  function copy(state) {
-    return Object.assign({}, state, { cases: Object.assign({}, state.cases) });
+  function nullableTime(iso) {
+    return iso ? parseTime(iso) : null;
   }
 
-  /** Apply one event to a state copy the caller owns. */
-  function applyInto(draft, event) {
+  /** A copy the caller may change: maps are copied now, their values when written. */
+  function copy(state) {
+    return Object.assign({}, state, {
+      cases: Object.assign({}, state.cases),
+      whistles: Object.assign({}, state.whistles),
+      history: (state.history || []).slice(),
+    });
+  }
+
+  /* ---- whistle-and-report (吹哨报到): the parties of each case, from the events ---- */
+
+  function applyWhistle(draft, event) {
+    var id = event.case_id;
+    var data = event.data || {};
+    if (event.type === "whistle.blown") {
+      var deadline = parseTime(data.ack_deadline);
+      draft.whistles[id] = [data.lead].concat(data.co || []).map(function (dept, i) {
+        return {
+          department: dept,
+          role: i === 0 ? "lead" : "co",
+          deadline: deadline,
+          acked: null,
+          reported: null,
+          late: false,
+        };
+      });
+    } else if (event.type === "case.dispatched" || event.type === "case.sent_down") {
+      delete draft.whistles[id]; // an ordinary dispatch replaces any earlier whistle
+    } else if (draft.whistles[id] && /^whistle\./.test(event.type)) {
+      var at = parseTime(event.at);
+      draft.whistles[id] = draft.whistles[id].map(function (p) {
+        if (p.department !== data.department) {
+          return p;
+        }
+        var next = Object.assign({}, p);
+        if (event.type === "whistle.acknowledged") {
+          next.acked = at;
+        } else if (event.type === "whistle.reported") {
+          next.reported = at;
+        } else if (event.type === "whistle.overdue") {
+          next.late = true;
+        }
+        return next;
+      });
+    }
+  }
+
+  /* ---- the thirty days before today (dispatch/service/wall_stats.py) ---- */
+
+  /** "2026-11-22": the county's date of a time, given the offset of its day_start. */
+  function localDay(ms, tzOffset) {
+    return new Date(ms + (tzOffset || 0) * 60000).toISOString().slice(0, 10);
+  }
+
+  /** The history row of the local day of `ms`, when that day is before today and in it. */
+  function rowIndex(state, ms) {
+    if (isNaN(ms) || ms >= state.dayStart) {
+      return -1;
+    }
+    var back = Math.floor((state.dayStart - ms) / DAY_MS) + 1; // 1 = yesterday
+    var index = state.history.length - back;
+    return index >= 0 && state.history[index].day === localDay(ms, state.tzOffset) ? index : -1;
+  }
+
+  function bump(counts, key, by) {
+    if (key === null || key === undefined || !by) {
+      return;
+    }
+    var n = (counts[key] || 0) + by;
+    if (n) {
+      counts[key] = n;
+    } else {
+      delete counts[key];
+    }
+  }
+
+  /** What a case adds to history that can change after its day: its category and rating
+   *  (by the day it was reported), its closing (by the day it closed). */
+  function addToHistory(draft, c, sign, written) {
+    function row(index) {
+      if (!written[index]) {
+        var old = draft.history[index];
+        draft.history[index] = Object.assign({}, old, {
+          categories: Object.assign({}, old.categories),
+          rated: old.rated.slice(),
+          closed: Object.assign({}, old.closed),
+        });
+        written[index] = true;
+      }
+      return draft.history[index];
+    }
+    var cohort = rowIndex(draft, parseTime(c.reported_at));
+    if (cohort >= 0) {
+      var r = row(cohort);
+      bump(r.categories, c.category, sign);
+      if (c.rating !== null && c.rating !== undefined) {
+        r.rated[0] += sign;
+        r.rated[1] += c.rating >= SATISFIED ? sign : 0;
+      }
+    }
+    var closedOn = rowIndex(draft, parseTime(c.closed_at));
+    if (closedOn >= 0 && c.township_id !== null && c.township_id !== undefined) {
+      var closed = row(closedOn).closed;
+      var pair = (closed[c.township_id] || [0, 0]).slice();
+      pair[0] += sign;
+      pair[1] += c.on_time ? sign : 0;
+      if (pair[0]) {
+        closed[c.township_id] = pair;
+      } else {
+        delete closed[c.township_id];
+      }
+    }
+  }
+
+  /**
+   * Keep history true when an event changes a case of an earlier day. A case the state holds
+   * is counted in history as we hold it; one we do not hold was closed on an earlier day and
+   * not touched since, so it is as the event shows it, bar what the event changed: a rating
+   * (case.reviewed, or case.reopened by an unsatisfied citizen). Reopening one such case
+   * cannot be undone here (its closing day is gone from the summary): the daily snapshot
+   * repairs that.
+   */
+  function applyHistoryDelta(draft, event, current, written) {
+    var incoming = event.case;
+    var before = current;
+    if (!before) {
+      var rated = event.type === "case.reviewed" ||
+        (event.type === "case.reopened" && event.data && event.data.rating !== undefined &&
+          event.data.rating !== null);
+      before = rated ? Object.assign({}, incoming, { rating: null }) : incoming;
+    }
+    if (before !== incoming) {
+      addToHistory(draft, before, -1, written);
+      addToHistory(draft, incoming, 1, written);
+    }
+  }
+
+  /** The history row of one day that has ended, from the cases the state holds. */
+  function dayRow(state, start, hot) {
+    var end = start + DAY_MS;
+    var row = { day: localDay(start, state.tzOffset), reported: {}, categories: {},
+      rated: [0, 0], closed: {} };
+    if (hot) {
+      row.grids = {};
+    }
+    Object.keys(state.cases).forEach(function (id) {
+      var c = state.cases[id];
+      var reported = parseTime(c.reported_at);
+      if (reported >= start && reported < end) {
+        bump(row.reported, c.channel, 1);
+        bump(row.categories, c.category, 1);
+        if (hot) {
+          bump(row.grids, c.grid_id, 1);
+        }
+        if (c.rating !== null && c.rating !== undefined) {
+          row.rated[0] += 1;
+          row.rated[1] += c.rating >= SATISFIED ? 1 : 0;
+        }
+      }
+      var closedAt = parseTime(c.closed_at);
+      if (closedAt >= start && closedAt < end && c.township_id !== null &&
+          c.township_id !== undefined) {
+        var pair = (row.closed[c.township_id] = row.closed[c.township_id] || [0, 0]);
+        pair[0] += 1;
+        pair[1] += c.on_time ? 1 : 0;
+      }
+    });
+    return row;
+  }
+
+  /** Apply one event to a state copy the caller owns (`written`: history rows copied). */
+  function applyInto(draft, event, written) {
     var incoming = event.case;
     if (incoming) {
       var current = draft.cases[incoming.id];
@@ -93,11 +293,19 @@
       // late may carry an older summary than one already applied. Never go back in time.
       var stale = current && parseTime(current.updated_at) > parseTime(incoming.updated_at);
       if (!stale) {
+        applyHistoryDelta(draft, event, current, written);
         if (keeps(incoming, draft.dayStart)) {
           draft.cases[incoming.id] = incoming;
         } else {
           delete draft.cases[incoming.id];
         }
+      }
+    }
+    if (event.case_id !== null && event.case_id !== undefined) {
+      if (draft.cases[event.case_id]) {
+        applyWhistle(draft, event);
+      } else {
+        delete draft.whistles[event.case_id];
       }
     }
     draft.seq = Math.max(draft.seq, event.seq);
@@ -109,7 +317,7 @@
       return state;
     }
     var draft = copy(state);
-    applyInto(draft, event);
+    applyInto(draft, event, {});
     return draft;
   }
 
@@ -129,8 +337,9 @@
       return { state: state, gap: false, applied: 0 };
     }
     var draft = copy(state);
+    var written = {};
     fresh.forEach(function (e) {
-      applyInto(draft, e);
+      applyInto(draft, e, written);
     });
     draft.seq = Math.max(draft.seq, batch.to);
     return { state: draft, gap: false, applied: fresh.length };
@@ -144,16 +353,40 @@
     return state.dayStart + Math.floor((now - state.dayStart) / DAY_MS) * DAY_MS;
   }
 
-  /** After midnight: move the day on and forget cases that were closed on earlier days. */
+  /**
+   * After midnight: fold the day (or days) that ended into history, keep its last
+   * WINDOW_DAYS - 1 rows (the hotspot grids in the last HOT_DAYS - 1), and forget cases that
+   * were closed on earlier days, with their whistles.
+   */
   function rollDay(state, now) {
     var midnight = midnightAt(state, now);
     if (midnight === state.dayStart) {
       return state;
     }
-    var next = Object.assign({}, state, { dayStart: midnight, cases: {} });
+    var history = (state.history || []).slice();
+    var first = Math.max(state.dayStart, midnight - (WINDOW_DAYS - 1) * DAY_MS);
+    for (var day = first; day < midnight; day += DAY_MS) {
+      history.push(dayRow(state, day, true));
+    }
+    history = history.slice(-(WINDOW_DAYS - 1)).map(function (row, i, rows) {
+      if (row.grids && i < rows.length - (HOT_DAYS - 1)) {
+        row = Object.assign({}, row);
+        delete row.grids;
+      }
+      return row;
+    });
+    var next = Object.assign({}, state, {
+      dayStart: midnight,
+      cases: {},
+      whistles: {},
+      history: history,
+    });
     Object.keys(state.cases).forEach(function (id) {
       if (keeps(state.cases[id], midnight)) {
         next.cases[id] = state.cases[id];
+        if (state.whistles && state.whistles[id]) {
+          next.whistles[id] = state.whistles[id];
+        }
       }
     });
     return next;
@@ -266,6 +499,10 @@
 
   return {
     DAY_MS: DAY_MS,
+    WINDOW_DAYS: WINDOW_DAYS,
+    HOT_DAYS: HOT_DAYS,
+    SATISFIED: SATISFIED,
+    localDay: localDay,
     parseTime: parseTime,
     tzOffsetMinutes: tzOffsetMinutes,
     isOpen: isOpen,

@@ -1,7 +1,11 @@
 /*
- * The live wall (/wall): the view the bridge pushes, the clientside callback that turns its
- * store into components, and the Leaflet styling functions dash-leaflet calls by name. The
- * grid-worker layer is assets/js/wall_workers.js. Layout and ids: dashboard/wall_layout.py.
+ * The live wall (/wall): the view the bridge calls (at most one data push a second, and the
+ * clock each second), and the clientside callback that renders its store. Layout and ids:
+ * dashboard/wall_layout.py. What goes through Dash is small (the KPI strip, the latest
+ * reports, the presence counts); everything else is updated in place by the wall's other
+ * scripts: wall_map.js (grid shading, hotspots, cameras), wall_cases.js (case markers),
+ * wall_workers.js, wall_panels.js (warnings, call banner, refusal), wall_charts.js,
+ * wall_tiles.js. The numbers all come from wall_stats.js.
  */
 (function () {
   "use strict";
@@ -9,17 +13,11 @@
   var CH = (window.CommandHall = window.CommandHall || {});
   CH.views = CH.views || {};
 
-  var LATEST_ROWS = 18; // what the panel shows at 16:9; rows Dash renders but nobody sees cost
-  var BOARD_ROWS = 8;
-  var CASES_PANE = "wall-cases-pane"; // dashboard/wall_layout.py case_markers()
+  var LATEST_ROWS = 10; // what the panel shows at 16:9; rows Dash renders but nobody sees cost
   var NEW_FOR_MS = 10 * 60 * 1000; // a case reported in the last ten minutes is flagged new
-  var LIGHT_ORDER = { closed: 0, green: 1, yellow: 2, red: 3 };
-  var COLOURS = {
-    green: "#2fd67b",
-    yellow: "#ffc53d",
-    red: "#ff4d4f",
-    closed: "#5d7189",
-  };
+  var WARNING_ROWS = 12;
+
+  /* ---- formatting, shared by the wall's scripts (CommandHall.wallFmt) ---- */
 
   function pad(n) {
     return (n < 10 ? "0" : "") + n;
@@ -43,6 +41,18 @@
     return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
   }
 
+  /** "02:13:45", or "3天 04:12" past a day: a countdown read from across the hall. */
+  function duration(ms, strings) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    var days = Math.floor(s / 86400);
+    var h = Math.floor((s % 86400) / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    if (days) {
+      return days + (strings["wall.warn.days"] || "d") + " " + pad(h) + ":" + pad(m);
+    }
+    return pad(h) + ":" + pad(m) + ":" + pad(s % 60);
+  }
+
   function clockParts(ms, offsetMin, strings) {
     var d = local(ms, offsetMin);
     return {
@@ -53,77 +63,44 @@
     };
   }
 
+  function categoryName(code, c, strings) {
+    if (c) {
+      return (strings.lang === "en" ? c.category_name_en : c.category_name) || c.category;
+    }
+    return strings["cat." + code] || code;
+  }
+
+  CH.wallFmt = {
+    pad: pad,
+    local: local,
+    duration: duration,
+    categoryName: categoryName,
+    /** How much bigger than a 1080-line screen this one is (markers grow with it). */
+    scale: function () {
+      return Math.max(1, Math.min(window.innerHeight / 1080, window.innerWidth / 1920));
+    },
+  };
+  CH.wallScale = CH.wallFmt.scale;
+
+  /* ---- the view ---- */
+
   function markerLight(c) {
     return CH.isOpen(c) ? c.light || "green" : "closed";
   }
 
-  function isNew(c, now) {
-    return now - CH.parseTime(c.reported_at) < NEW_FOR_MS;
-  }
-
-  /** Compact marker rows [id, lat, long, light, new], closed first and red last (on top). */
-  function markerRows(state, now) {
-    var rows = [];
-    Object.keys(state.cases).forEach(function (id) {
-      var c = state.cases[id];
-      if (typeof c.lat === "number" && typeof c.long === "number") {
-        rows.push([c.id, c.lat, c.long, markerLight(c), isNew(c, now) ? 1 : 0]);
-      }
-    });
-    rows.sort(function (a, b) {
-      return a[4] - b[4] || LIGHT_ORDER[a[3]] - LIGHT_ORDER[b[3]] || a[0] - b[0];
-    });
-    return rows;
-  }
-
   function latestRows(state, now, offsetMin, strings) {
-    var en = strings.lang === "en";
     return CH.latest(state, LATEST_ROWS).map(function (c) {
       return {
         id: c.id,
         time: shortTime(c.reported_at, state.dayStart, offsetMin),
         township: c.township || "",
-        category: (en ? c.category_name_en : c.category_name) || c.category || "",
+        category: categoryName(c.category, c, strings),
         state: c.state,
         state_label: strings["state." + c.state] || c.state,
         light: markerLight(c),
-        fresh: isNew(c, now),
+        fresh: now - CH.parseTime(c.reported_at) < NEW_FOR_MS,
       };
     });
-  }
-
-  /** Open and red counts of open cases grouped by `group(c)` → [key, name], busiest first. */
-  function boardRows(state, group, limit) {
-    var by = {};
-    Object.keys(state.cases).forEach(function (id) {
-      var c = state.cases[id];
-      if (!CH.isOpen(c)) {
-        return;
-      }
-      var g = group(c);
-      var row = (by[g[0]] = by[g[0]] || { id: g[0], name: g[1] || "—", open: 0, red: 0 });
-      row.open += 1;
-      if (c.light === "red") {
-        row.red += 1;
-      }
-    });
-    var rows = Object.keys(by).map(function (k) {
-      return by[k];
-    });
-    rows.sort(function (a, b) {
-      return b.open - a.open || b.red - a.red || String(a.name).localeCompare(String(b.name));
-    });
-    return rows.slice(0, limit);
-  }
-
-  function byTownship(c) {
-    return [String(c.township_id), c.township];
-  }
-
-  function byCategory(en) {
-    return function (c) {
-      return [c.category, (en ? c.category_name_en : c.category_name) || c.category];
-    };
   }
 
   var memo = {}; // part name → JSON of what was last pushed
@@ -137,42 +114,77 @@
     }
   }
 
+  /** Each part on its own: one that throws must not stop the others or the clock. */
+  function safely(name, fn) {
+    try {
+      fn();
+    } catch (e) {
+      if (window.console) {
+        console.error("CommandHall wall: " + name + " failed", e);
+      }
+    }
+  }
+
   /** The bridge calls this on each push (ctx.dirty: the state changed since the last
    *  one); returns {componentId: props} to set. */
   CH.views.wall = function (ctx) {
     var out = {};
     var strings = ctx.strings;
+    var state = ctx.state;
     var clock = clockParts(ctx.now, ctx.tzOffset, strings);
     out["wall-clock"] = { children: clock.time };
     out["wall-date"] = { children: clock.date };
     if (ctx.statusChanged || ctx.fresh) {
+      var status = ctx.refusal ? "refused" : ctx.status;
       out["wall-conn"] = {
-        children: strings["conn." + ctx.status] || ctx.status,
-        className: "wall-conn is-" + ctx.status,
+        children: strings["wall.conn." + status] || strings["conn." + status] || status,
+        className: "wall-conn is-" + status,
       };
     }
-    if (ctx.state && (ctx.dirty || ctx.fresh)) {
-      CH.wallWorkers.sync(ctx.state.workers); // straight onto the map, not through Dash
+    safely("alert", function () {
+      CH.wallAlert.show(ctx.refusal, strings);
+    });
+    if (state && (ctx.dirty || ctx.fresh)) {
+      safely("workers", function () {
+        CH.wallWorkers.sync(state.workers); // straight onto the map, not through Dash
+      });
+      safely("cases", function () {
+        CH.wallCases.sync(state, ctx.now);
+      });
+      safely("shading", function () {
+        CH.wallMap.shade(state);
+      });
+      safely("warnings", function () {
+        CH.wallWarnings.update(CH.wallStats.warnings(state, ctx.now, WARNING_ROWS), ctx, strings);
+      });
+      safely("charts", function () {
+        CH.wallCharts.update(state, strings);
+      });
+      safely("tiles", function () {
+        CH.wallTiles.update(state, ctx.now, strings);
+      });
+      safely("banner", function () {
+        CH.wallBanner.fromState(state, strings);
+      });
+    }
+    if (state) {
+      safely("tick", function () {
+        CH.wallWarnings.tick(ctx.now, strings);
+        CH.wallTiles.tick(ctx.now, strings);
+        CH.wallCases.tick(ctx.now);
+      });
     }
     // Cases stop being "new" with time alone, so the state is also looked at once a minute.
     var look = ctx.dirty || ctx.fresh || clock.time.slice(-2) === "00";
-    if (!ctx.state || !look) {
+    if (!state || !look) {
       return out;
     }
-    // Every part goes into the one `wall-view` store (one callback, one render), and only
-    // the parts that changed: Dash spends about 2 ms per component it is handed.
+    // The parts Dash renders go into the one `wall-view` store (one callback, one render),
+    // and only the parts that changed: Dash spends about 2 ms per component it is handed.
     var view = ctx.fresh ? { fresh: true } : {};
-    offer(view, "kpis", CH.kpis(ctx.state, ctx.now), ctx.fresh);
-    offer(view, "workers", CH.workerCounts(ctx.state), ctx.fresh);
-    offer(view, "township", boardRows(ctx.state, byTownship, BOARD_ROWS), ctx.fresh);
-    offer(
-      view,
-      "category",
-      boardRows(ctx.state, byCategory(strings.lang === "en"), BOARD_ROWS),
-      ctx.fresh
-    );
-    offer(view, "latest", latestRows(ctx.state, ctx.now, ctx.tzOffset, strings), ctx.fresh);
-    offer(view, "markers", markerRows(ctx.state, ctx.now), ctx.fresh);
+    offer(view, "kpis", CH.wallStats.kpis(state, ctx.now), ctx.fresh);
+    offer(view, "workers", CH.workerCounts(state), ctx.fresh);
+    offer(view, "latest", latestRows(state, ctx.now, ctx.tzOffset, strings), ctx.fresh);
     if (Object.keys(view).length) {
       out["wall-view"] = { data: view };
     }
@@ -189,8 +201,29 @@
     return { type: type, namespace: "dash_html_components", props: p };
   }
 
-  var CASE_KPIS = ["reported_today", "open", "closed_today", "overdue", "yellow"];
-  var PRESENCES = ["online", "idle", "offline"]; // dashboard/wall_layout.py PRESENCES
+  // dashboard/wall_layout.py KPIS and PRESENCES, in their order.
+  var KPI_KEYS = [
+    "reported_today", "registered_today", "closed_today", "open", "closure_rate",
+    "on_time_rate", "satisfaction", "yellow", "overdue", "workers_online", "calls",
+  ];
+  var RATES = { closure_rate: 1, on_time_rate: 1, satisfaction: 1 };
+  var PRESENCES = ["online", "idle", "offline"];
+
+  function kpiValue(key, kpis) {
+    var v = kpis[key];
+    if (RATES[key]) {
+      if (v === null || v === undefined) {
+        return "–";
+      }
+      var pct = v * 100;
+      var unit = el("Span", { className: "wall-kpi-unit" }, "%");
+      return [pct >= 99.95 ? "100" : pct.toFixed(1), unit];
+    }
+    if (key === "workers_online") {
+      return [String(v), el("Span", { className: "wall-kpi-of" }, "/" + kpis.workers_total)];
+    }
+    return String(v);
+  }
 
   function latestItem(r) {
     return el(
@@ -207,29 +240,6 @@
         el("Span", { className: "wall-row-state state-" + r.state }, r.state_label),
       ]
     );
-  }
-
-  /** Board rows with the bar lengths they are drawn with (relative to the busiest row). */
-  function withBars(rows) {
-    var most = rows.reduce(function (m, r) {
-      return Math.max(m, r.open);
-    }, 1);
-    return rows.map(function (r) {
-      return Object.assign({ pctOpen: (100 * r.open) / most, pctRed: (100 * r.red) / most }, r);
-    });
-  }
-
-  function boardItem(r) {
-    // One span for the bar, red over blue over the track, keeps the row at five components.
-    var bar =
-      "linear-gradient(90deg, var(--ch-red) 0 " + r.pctRed + "%, #4a90e2 " + r.pctRed +
-      "% " + r.pctOpen + "%, rgba(90, 169, 255, 0.12) " + r.pctOpen + "%)";
-    return el("Li", { key: String(r.id), className: "wall-board-row" }, [
-      el("Span", { className: "wall-board-name" }, r.name),
-      el("Span", { className: "wall-board-bar", style: { background: bar } }),
-      el("Span", { className: "wall-board-open" }, String(r.open)),
-      el("Span", { className: "wall-board-red" + (r.red ? "" : " is-zero") }, String(r.red)),
-    ]);
   }
 
   var shown = {}; // list output → the rows it shows now
@@ -283,28 +293,18 @@
 
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.wall = {
-    /** wall-view → [5 case KPIs, workers online, latest list, township board, category
-     *  board, case markers, 3 presence counts]; a part missing from the view is left as it
-     *  is. The order is dashboard/pages/wall.py's. */
+    /** wall-view → [11 KPIs, latest list, 3 presence counts]; a part missing from the view
+     *  is left as it is. The order is dashboard/pages/wall.py's. */
     render: function (view, empty) {
       view = view || {};
       if (view.fresh) {
         shown = {};
       }
-      var workers = view.workers;
-      var kpis = CASE_KPIS.map(function (k) {
-        return view.kpis ? String(view.kpis[k]) : NO();
+      var kpis = KPI_KEYS.map(function (k) {
+        return view.kpis ? kpiValue(k, view.kpis) : NO();
       });
-      kpis.push(
-        workers
-          ? [
-              String(workers.workers_online),
-              el("Span", { className: "wall-kpi-of" }, "/" + workers.total),
-            ]
-          : NO()
-      );
       var presence = PRESENCES.map(function (p) {
-        return workers ? String(workers[p]) : NO();
+        return view.workers ? String(view.workers[p]) : NO();
       });
       var latest = NO();
       if (view.latest) {
@@ -315,122 +315,7 @@
           shown.latest = [];
         }
       }
-      return kpis.concat([
-        latest,
-        view.township ? listUpdate("township", withBars(view.township), boardItem) : NO(),
-        view.category ? listUpdate("category", withBars(view.category), boardItem) : NO(),
-        view.markers ? markerCollection(view.markers) : NO(),
-      ]).concat(presence);
-    },
-  };
-
-  function markerCollection(rows) {
-    return {
-      type: "FeatureCollection",
-      features: rows.map(function (r) {
-        return {
-          type: "Feature",
-          id: r[0],
-          properties: { id: r[0], light: r[3], fresh: r[4] === 1 },
-          geometry: { type: "Point", coordinates: [r[2], r[1]] },
-        };
-      }),
-    };
-  }
-
-
-  /* ---- Leaflet functions, referenced from Python as {"variable": "CommandHall.wallMap.*"} ---- */
-
-  /** How much bigger than a 1080-line screen this one is (markers grow with the screen). */
-  function scale() {
-    return Math.max(1, window.innerHeight / 1080);
-  }
-  CH.wallScale = scale;
-
-  CH.wallMap = {
-    /** eventHandlers.add of the `wall-workers` layer group: the map is ready for workers. */
-    workersAdded: function (event) {
-      CH.wallWorkers.attach(event.target); // assets/js/wall_workers.js
-    },
-
-    pointToLayer: function (feature, latlng) {
-      var light = feature.properties.light;
-      var fresh = feature.properties.fresh;
-      var closed = light === "closed";
-      var s = scale();
-      return window.L.circleMarker(latlng, {
-        radius: (fresh ? 9 : closed ? 3.5 : light === "red" ? 7.5 : 6) * s,
-        weight: (fresh ? 2.5 : closed ? 0 : 1.5) * s,
-        color: fresh ? "#ffffff" : closed ? COLOURS.closed : "#08111f",
-        opacity: 0.9,
-        fillColor: COLOURS[light] || COLOURS.green,
-        fillOpacity: closed ? 0.55 : 0.95,
-        interactive: false,
-        pane: CASES_PANE,
-        className:
-          "wall-case is-" + light + (fresh ? " is-new" : "") + " wall-case-" + feature.properties.id,
-      });
-    },
-
-    // Style functions also carry className and interactive: Leaflet applies a layer's style
-    // before the layer is added, so these reach the SVG path (GeoJSON `options` would not).
-    township: function (feature) {
-      // A gentle tint per township so neighbours read apart without a legend.
-      var id = (feature.properties && feature.properties.id) || 0;
-      var hues = ["#173a63", "#1b4470", "#14365a", "#1e4a78", "#183f69", "#12304f"];
-      return {
-        className: "wall-townships",
-        interactive: false,
-        color: "#3a7fc0",
-        weight: 1.4 * scale(),
-        opacity: 0.75,
-        fillColor: hues[id % hues.length],
-        fillOpacity: 0.55,
-      };
-    },
-
-    townshipLabel: function (feature, layer) {
-      var name = feature.properties && feature.properties.name;
-      if (name) {
-        layer.bindTooltip(name, {
-          permanent: true,
-          direction: "center",
-          className: "wall-township-label",
-          interactive: false,
-        });
-      }
-    },
-
-    grid: function () {
-      return {
-        className: "wall-grids",
-        interactive: false,
-        color: "#4d8fd1",
-        weight: 0.6 * scale(),
-        opacity: 0.35,
-        fill: false,
-      };
-    },
-
-    road: function () {
-      return {
-        className: "wall-roads",
-        interactive: false,
-        color: "#d9a75a",
-        weight: 1.6 * scale(),
-        opacity: 0.55,
-      };
-    },
-
-    boundary: function () {
-      return {
-        className: "wall-boundary",
-        interactive: false,
-        color: "#49d3ff",
-        weight: 3 * scale(),
-        opacity: 1,
-        fill: false,
-      };
+      return kpis.concat([latest]).concat(presence);
     },
   };
 })();

@@ -1,13 +1,13 @@
 /*
  * The wall's grid-worker layer: markers moved in place as position frames arrive.
- * Loaded after assets/js/wall.js (Dash loads assets in path order); used through
- * CommandHall.wallWorkers by the wall view and by CommandHall.wallMap.workersAdded.
+ * Used through CommandHall.wallWorkers by the wall view (assets/js/wall.js) and by
+ * CommandHall.wallMap.workersAdded (wall_map.js).
  */
 (function () {
   "use strict";
 
   var CH = (window.CommandHall = window.CommandHall || {});
-  var WORKERS_PANE = "wall-workers-pane"; // dashboard/wall_layout.py worker_markers()
+  var WORKERS_PANE = "wall-workers-pane"; // dashboard/wall_map.py live_layer("workers")
 
   function scale() {
     return CH.wallScale ? CH.wallScale() : 1;
@@ -24,8 +24,8 @@
    * markers: with 2,500 workers on the demo wall in headless Chromium, DivIcons took 2 s to
    * add and 0.3-0.7 s to repaint after all moved, these paths 0.6 s and 0.25-0.37 s; with 150
    * either repaints in the 40-60 ms the page takes anyway (tests/e2e/test_wall_workers.py
-   * prints its own numbers). The layer group comes from dashboard/wall_layout.py
-   * worker_markers(), handed over by its "add" event.
+   * prints its own numbers). The layer group comes from dashboard/wall_map.py
+   * live_layer("workers"), handed over by its "add" event (CommandHall.wallMap.workersAdded).
    */
   var PRESENCES_KNOWN = { online: 1, idle: 1, offline: 1 };
   var WORKER_RADIUS = 9; // px at 1080 lines

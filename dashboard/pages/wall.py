@@ -1,4 +1,8 @@
-"""The live wall of the command hall (/wall): map, KPIs, boards and latest cases, all live."""
+"""The live wall of the command hall (/wall): map, KPIs, warnings, charts and camera tiles.
+
+`?token=dev_...` signs a kiosk in (the bridge keeps it in localStorage, so the wall survives
+restarts), `?tiles=4|9|16` sets the camera tiles, `?lang=en` switches to English.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ import dash
 from dash import ClientsideFunction, Input, Output, State
 
 from dashboard.i18n import normalize_lang
-from dashboard.wall_layout import BOARDS, KPI_KEYS, PRESENCES, Bounds, bounds_of, wall_page
+from dashboard.wall_layout import KPI_KEYS, PRESENCES, Bounds, bounds_of, wall_page
+from dashboard.wall_panels import tile_count
 from dispatch.api import the_app
 
 dash.register_page(__name__, path="/wall", title="综治中心指挥大屏 · CommandHall", name="wall")
@@ -27,7 +32,7 @@ def _county(data_dir: Path) -> tuple[Bounds | None, str]:
     return bounds_of(boundary), str((features[0].get("properties") or {}).get("name", ""))
 
 
-def layout(lang: str | None = None, **_query: Any) -> Any:
+def layout(lang: str | None = None, tiles: str | None = None, **_query: Any) -> Any:
     app = the_app()
     offset = app.core.clock.now().astimezone(app.core.timezone).utcoffset()
     bounds, county = _county(Path(app.settings.data_dir))
@@ -37,6 +42,7 @@ def layout(lang: str | None = None, **_query: Any) -> Any:
         county=county,
         tz_offset_minutes=int(offset.total_seconds() // 60) if offset else 0,
         tile_url=app.settings.tile_url,
+        tiles=tile_count(tiles),
     )
 
 
@@ -45,8 +51,6 @@ dash.clientside_callback(
     ClientsideFunction("wall", "render"),
     [Output(f"wall-kpi-{key}", "children") for key in KPI_KEYS]
     + [Output("wall-latest-list", "children")]
-    + [Output(f"wall-{board}-list", "children") for board in BOARDS]
-    + [Output("wall-cases", "data")]
     + [Output(f"wall-presence-{presence}", "children") for presence in PRESENCES],
     Input("wall-view", "data"),
     State("wall-latest-empty", "children"),

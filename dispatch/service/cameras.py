@@ -127,12 +127,12 @@ def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
         value = ""
     if not isinstance(value, str):
         raise ValidationError(f"{name} must be text, got {value!r}", field=name)
-    value = value.strip()
-    if required and not value:
+    text = value.strip()
+    if required and not text:
         raise ValidationError(f"{name} is required", field=name)
-    if len(value) > limit:
-        raise ValidationError(f"{name} is {len(value)} characters; at most {limit}", field=name)
-    return value
+    if len(text) > limit:
+        raise ValidationError(f"{name} is {len(text)} characters; at most {limit}", field=name)
+    return text
 
 
 def _coordinate(value: Any, name: str, low: float, high: float) -> float:

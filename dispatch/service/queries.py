@@ -13,6 +13,7 @@ from dispatch.adapters.orm import CaseRow, EventCounterRow
 from dispatch.domain.access import CaseScope
 from dispatch.domain.categories import CATEGORY_BY_CODE
 from dispatch.domain.lifecycle import OPEN, CaseState
+from dispatch.service import wall_stats
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
 from dispatch.service.errors import NotFound, ValidationError
@@ -188,6 +189,7 @@ def snapshot(
             if core.positions is not None and (scope is None or scope.worker_id is None)
             else []
         ),
+        "stats": wall_stats.stats(core, names, now, township_id=township_id, scope=scope),
     }
 
 

@@ -153,10 +153,13 @@ def test_the_start_page_links_to_the_wall_and_the_wall_speaks_english(
     open_wall(driver, link.get_attribute("href"))
     assert driver.find_element(By.CSS_SELECTOR, ".wall-title").text == "CommandHall wall"
     assert driver.find_element(By.ID, "wall-conn").text == "Connected"
-    labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".wall-kpi-label")]
+    labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".wall-kpi-name")]
     assert labels == [
-        "Reported today", "Open", "Closed today", "Overdue", "Yellow", "Workers online",
+        "Reported today", "Registered today", "Closed today", "Open", "Closure rate",
+        "On time", "Satisfaction", "Yellow", "Overdue", "Workers online", "Calls now",
     ]  # fmt: skip
+    titles = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".wall-panel-title")]
+    assert "Overdue warnings" in titles and "Cameras" in titles, titles
     legend = [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".wall-legend-label")]
     assert legend == ["On patrol", "Stationary", "Offline"]
     WebDriverWait(driver, 5).until(

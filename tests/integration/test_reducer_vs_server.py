@@ -3,17 +3,20 @@
 Zulip's test_events idea: take a snapshot, change things through the real services, replay
 the logged events into the old snapshot with assets/js/reducer.js (under Node), and compare
 with a snapshot taken afterwards. Then the KPI strip the browser derives must equal kpis().
+The wall's state (called departments, thirty days of history) obeys the same rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from dispatch.adapters.orm import CaseRow
 from dispatch.bootstrap import App
 from dispatch.domain.geometry import centroid
 from dispatch.domain.org import UnitKind
@@ -24,6 +27,7 @@ from realtime.log import events_after
 from realtime.positions import ingest_positions
 from tests.reducer_node import run_reducer
 from tests.support import build_app
+from tests.unit.test_reducer import run_wall
 
 # One step along the main path for a case in each state (action, params).
 NEXT_STEP: dict[str, tuple[str, dict[str, Any]]] = {
@@ -147,3 +151,93 @@ def test_a_stale_snapshot_plus_the_position_frames_equals_a_fresh_snapshot(app: 
     counts = out["results"][-1]
     assert counts["total"] == len(app.names.workers)
     assert counts["workers_online"] == sum(w["presence"] != "offline" for w in fresh["workers"])
+
+
+def wall_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The parts of the reducer's state the wall draws from, besides cases and workers."""
+    return {key: state[key] for key in ("whistles", "history", "townships", "calls")}
+
+
+def an_old_closed_case(app: App, before: str) -> int:
+    """A case closed before today and not touched since: the snapshot does not hold it."""
+    with app.core.db.read() as session:
+        found = session.scalars(
+            select(CaseRow.id)
+            .where(CaseRow.state == "closed", CaseRow.updated_at < datetime.fromisoformat(before))
+            .order_by(CaseRow.id)
+        ).first()
+    assert found is not None, "the seeded history has no case closed on an earlier day"
+    return found
+
+
+def change_the_walls_things(app: App, snapshot: dict[str, Any]) -> None:
+    """Whistles called, acknowledged, reported and replaced; a category changed and a rating
+    given on cases of earlier days: everything the wall's history and countdowns follow."""
+    core = app.core
+    (long, lat), *_ = grid_points(app, 1)
+    new = submit_report(
+        core, NewReport(service_code="garbage", lat=lat, long=long, description="垃圾桶满溢 吹哨")
+    ).case_id
+    actions.perform(core, new, "verify", {}, actor="test")
+    actions.perform(core, new, "register", {"category": "noise"}, actor="test")
+    actions.perform(core, new, "whistle", {"lead": "urbanmgmt", "co": ["housing", "civil"]},
+                    actor="test")  # fmt: skip
+    actions.perform(core, new, "acknowledge", {"department": "housing"}, actor="test")
+    actions.perform(core, new, "report_part", {"department": "housing", "result": "已清运"},
+                    actor="test")  # fmt: skip
+    earlier = [c for c in snapshot["cases"] if c["reported_at"] < snapshot["day_start"]]
+    # A whistle that an ordinary dispatch replaces.
+    registered = next(c["id"] for c in earlier if c["state"] in ("registered", "returned"))
+    actions.perform(core, registered, "whistle", {"lead": "urbanmgmt", "co": ["civil"]},
+                    actor="test")  # fmt: skip
+    actions.perform(core, registered, "return", {"reason": "不属于本部门"}, actor="test")
+    actions.perform(core, registered, "dispatch", {"suggest_worker": False}, actor="test")
+    # A case of an earlier day registered under another category than it was reported as.
+    verified = next((c for c in earlier if c["state"] in ("verified", "reported")), None)
+    if verified is not None:
+        if verified["state"] == "reported":
+            actions.perform(core, verified["id"], "verify", {}, actor="test")
+        other = "noise" if verified["category"] != "noise" else "road"
+        actions.perform(core, verified["id"], "register", {"category": other}, actor="test")
+    # A case closed on an earlier day, rated today.
+    old = an_old_closed_case(app, snapshot["day_start"])
+    actions.perform(core, old, "review", {"rating": 4}, actor="test")
+
+
+def test_the_walls_whistles_and_history_replayed_equal_a_fresh_snapshot(app: App) -> None:
+    old = queries.snapshot(app.core, app.names)
+    change_the_walls_things(app, old)
+    events, upto = events_after(app.core, app.names, old["seq"], limit=100_000)
+    fresh = queries.snapshot(app.core, app.names)
+    now = fresh["server_time"]
+    out = run_wall(
+        [
+            {"op": "fromSnapshot", "snapshot": old},
+            {"op": "applyBatch", "batch": {"from": old["seq"], "to": upto, "events": events}},
+            {"op": "kpis", "now": now},
+            {"op": "warnings", "now": now, "args": [0]},
+            {"op": "fromSnapshot", "snapshot": fresh},
+            {"op": "kpis", "now": now},
+            {"op": "warnings", "now": now, "args": [0]},
+        ]
+    )
+    replayed = out["state"]  # the last step's state is the fresh one; rebuild the replayed
+    stale = run_wall(
+        [
+            {"op": "fromSnapshot", "snapshot": old},
+            {"op": "applyBatch", "batch": {"from": old["seq"], "to": upto, "events": events}},
+        ]
+    )["state"]
+    assert {e["type"] for e in events} >= {
+        "whistle.blown", "whistle.acknowledged", "whistle.reported", "case.returned",
+        "case.dispatched", "case.reviewed",
+    }  # fmt: skip
+    assert stale["cases"] == replayed["cases"] == by_id(fresh["cases"])
+    assert wall_state(stale) == wall_state(replayed)
+    assert stale["history"] == fresh["stats"]["history"]
+    whistled = [cid for cid, parties in stale["whistles"].items() if len(parties) == 3]
+    assert whistled, stale["whistles"]
+    # What the wall shows is the same too: KPIs and the warnings with their countdowns.
+    kpis_replayed, warnings_replayed, _, kpis_fresh, warnings_fresh = out["results"][2:]
+    assert kpis_replayed == kpis_fresh
+    assert warnings_replayed == warnings_fresh

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from tests.conftest import require_service
 from tests.reducer_node import run_reducer
 
 DAY_START = "2026-11-22T00:00:00+08:00"
@@ -308,3 +314,396 @@ def test_workers_online_counts_online_and_idle_and_offline_includes_never_seen()
     }  # fmt: skip
     assert out["state"]["workers"]["4"]["presence"] == "online"
     assert out["state"]["workers"]["1"]["presence"] == "offline"
+
+
+# -- the wall: whistles, history, calls (dispatch/service/wall_stats.py) ---------------------
+#
+# The existing harness (tests/reducer_harness.js) runs the reducer's own operations; the wall's
+# derivations (assets/js/wall_stats.js) run through this one, which calls them by name.
+
+WALL_HARNESS = """
+const path = require("path");
+const root = process.argv[1];
+const CH = require(path.join(root, "assets", "js", "reducer.js"));
+const W = require(path.join(root, "assets", "js", "wall_stats.js"));
+const steps = JSON.parse(require("fs").readFileSync(0, "utf8"));
+let state = null;
+const results = steps.map((step) => {
+  switch (step.op) {
+    case "fromSnapshot": state = CH.fromSnapshot(step.snapshot); return null;
+    case "applyBatch": state = CH.applyBatch(state, step.batch).state; return null;
+    case "reduce": state = CH.reduce(state, step.event); return null;
+    case "rollDay": state = CH.rollDay(state, CH.parseTime(step.now)); return null;
+    default: return W[step.op](state, CH.parseTime(step.now), ...(step.args || []));
+  }
+});
+process.stdout.write(JSON.stringify({ state, results }));
+"""
+ROOT = Path(__file__).resolve().parents[2]
+DAY_MS = 86_400_000
+
+
+def run_wall(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    node = shutil.which("node")
+    if node is None:
+        require_service("Node.js", "`node` is not on PATH (Debian: apt-get install nodejs)")
+    done = subprocess.run(
+        [node, "-e", WALL_HARNESS, str(ROOT)],
+        input=json.dumps(steps, ensure_ascii=False),
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise AssertionError(f"the wall harness failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+def row(day: str, **parts: Any) -> dict[str, Any]:
+    """A history row (dispatch/service/wall_stats.py), empty but for `parts`."""
+    out = {"day": day, "reported": {}, "categories": {}, "rated": [0, 0], "closed": {}}
+    return out | parts
+
+
+def days_before(today: str, count: int) -> list[str]:
+    first = date.fromisoformat(today)
+    return [(first - timedelta(days=n)).isoformat() for n in range(count, 0, -1)]
+
+
+def history(*rows: dict[str, Any], today: str = "2026-11-22") -> list[dict[str, Any]]:
+    """29 empty rows before `today`, the given ones (by day) put in their place."""
+    given = {r["day"]: r for r in rows}
+    return [given.get(d, row(d)) for d in days_before(today, 29)]
+
+
+def wall_snapshot(
+    *cases: dict[str, Any],
+    whistles: list[dict[str, Any]] | None = None,
+    rows: list[dict[str, Any]] | None = None,
+    seq: int = 10,
+    **extra: Any,
+) -> dict[str, Any]:
+    stats = {
+        "window_days": 30,
+        "hot_days": 7,
+        "townships": {"10": "金龙街道", "11": "西平街道"},
+        "history": rows if rows is not None else history(),
+        "whistles": whistles or [],
+    }
+    return snapshot(*cases, seq=seq) | {"stats": stats} | extra
+
+
+def full(
+    case_id: int, state: str = "handling", *, township: int = 10, **fields: Any
+) -> dict[str, Any]:
+    """A case with the fields the wall reads."""
+    base = case(case_id, state, **{k: fields.pop(k) for k in list(fields) if k in CASE_ARGS})
+    return base | {"channel": "citizen", "category": "garbage", "category_name": "垃圾满溢",
+                   "township_id": township, "township": "金龙街道", "grid_id": 1000 + township,
+                   "urgency": "normal", "deadline": None, "rating": None, "on_time": None,
+                   "ticket": f"261122-{case_id:05d}"} | fields  # fmt: skip
+
+
+CASE_ARGS = {"light", "reported_at", "updated_at", "closed_at"}
+PARTY_DEADLINE = "2026-11-22T10:00:00+08:00"
+
+
+def party(case_id: int, department: str, role: str = "co", **fields: Any) -> dict[str, Any]:
+    return {"case_id": case_id, "department": department, "role": role,
+            "ack_deadline": PARTY_DEADLINE, "acknowledged_at": None, "reported_at": None,
+            "late": False} | fields  # fmt: skip
+
+
+def whistle_event(seq: int, summary: dict[str, Any], kind: str, **data: Any) -> dict[str, Any]:
+    return event(seq, summary, kind) | {"data": data, "at": LATER}
+
+
+def test_the_snapshots_whistles_are_kept_by_case_with_times_in_ms() -> None:
+    out = run_wall(
+        [
+            {
+                "op": "fromSnapshot",
+                "snapshot": wall_snapshot(
+                    full(1),
+                    full(
+                        2,
+                        "closed",
+                        reported_at=YESTERDAY,
+                        closed_at=YESTERDAY,
+                        updated_at=YESTERDAY,
+                    ),
+                    whistles=[
+                        party(1, "urbanmgmt", "lead", acknowledged_at=TODAY),
+                        party(1, "housing", late=True),
+                        party(2, "civil"),  # a case the wall does not keep
+                    ],
+                ),
+            }
+        ]
+    )
+    whistles = out["state"]["whistles"]
+    assert list(whistles) == ["1"]
+    lead, co = whistles["1"]
+    assert lead == {"department": "urbanmgmt", "role": "lead", "deadline": ms(PARTY_DEADLINE),
+                    "acked": ms(TODAY), "reported": None, "late": False}  # fmt: skip
+    assert (co["department"], co["acked"], co["late"]) == ("housing", None, True)
+
+
+def test_whistle_events_call_acknowledge_report_and_turn_late_and_a_dispatch_clears_them() -> None:
+    c = full(3, "dispatched", updated_at=LATER)
+    blown = whistle_event(11, c, "whistle.blown", lead="urbanmgmt", co=["housing", "civil"],
+                          ack_deadline=PARTY_DEADLINE)  # fmt: skip
+    acked = whistle_event(12, c, "whistle.acknowledged", department="housing", late=False)
+    late = whistle_event(13, c, "whistle.overdue", department="civil", deadline=PARTY_DEADLINE)
+    part = whistle_event(14, c, "whistle.reported", department="housing", result="已处理")
+    steps = [
+        {"op": "fromSnapshot", "snapshot": wall_snapshot(full(3, "registered"))},
+        {"op": "applyBatch", "batch": {"from": 10, "to": 14, "events": [blown, acked, late, part]}},
+    ]
+    out = run_wall(steps)
+    parties = {p["department"]: p for p in out["state"]["whistles"]["3"]}
+    assert [p["role"] for p in out["state"]["whistles"]["3"]] == ["lead", "co", "co"]
+    assert parties["housing"]["acked"] == ms(LATER) and parties["housing"]["reported"] == ms(LATER)
+    assert parties["civil"]["late"] is True and parties["civil"]["acked"] is None
+    assert parties["urbanmgmt"] == {"department": "urbanmgmt", "role": "lead",
+                                    "deadline": ms(PARTY_DEADLINE), "acked": None,
+                                    "reported": None, "late": False}  # fmt: skip
+    dispatched = event(15, full(3, "dispatched", updated_at=LATER), "case.dispatched")
+    out = run_wall([*steps, {"op": "applyBatch", "batch": {"from": 14, "to": 15,
+                                                             "events": [dispatched]}}])  # fmt: skip
+    assert out["state"]["whistles"] == {}
+
+
+def test_whistles_go_with_their_case_at_midnight() -> None:
+    closed = full(4, "closed", closed_at=LATER, updated_at=LATER)
+    out = run_wall(
+        [
+            {
+                "op": "fromSnapshot",
+                "snapshot": wall_snapshot(
+                    full(1),
+                    closed,
+                    whistles=[party(1, "housing"), party(4, "civil", acknowledged_at=TODAY)],
+                ),
+            },
+            {"op": "rollDay", "now": "2026-11-23T00:00:01+08:00"},
+        ]
+    )
+    assert list(out["state"]["whistles"]) == ["1"]
+
+
+def test_history_takes_a_changed_category_and_a_closing_of_an_earlier_days_case() -> None:
+    day = "2026-11-20"
+    reported = "2026-11-20T09:00:00+08:00"
+    old = full(5, "registered", reported_at=reported, updated_at=reported, category="road")
+    closed_old = full(6, "handled", reported_at=reported, updated_at=YESTERDAY)
+    rows = history(row(day, reported={"citizen": 2}, categories={"road": 1, "garbage": 1}))
+    recategorised = old | {"category": "noise", "updated_at": LATER}
+    # Closed yesterday (a late event: the summary still says yesterday), on time.
+    closing = closed_old | {"state": "closed", "status": "closed", "closed_at": YESTERDAY,
+                            "on_time": True, "updated_at": YESTERDAY}  # fmt: skip
+    out = run_wall(
+        [
+            {"op": "fromSnapshot", "snapshot": wall_snapshot(old, closed_old, rows=rows)},
+            {
+                "op": "applyBatch",
+                "batch": {
+                    "from": 10,
+                    "to": 12,
+                    "events": [
+                        event(11, recategorised, "case.registered"),
+                        event(12, closing, "case.closed"),
+                    ],
+                },
+            },
+        ]
+    )
+    by_day = {r["day"]: r for r in out["state"]["history"]}
+    assert by_day[day]["categories"] == {"noise": 1, "garbage": 1}
+    assert by_day[day]["reported"] == {"citizen": 2}  # a report stays where it was
+    assert by_day["2026-11-21"]["closed"] == {"10": [1, 1]}
+
+
+def test_a_rating_of_a_case_closed_on_an_earlier_day_counts_on_the_day_it_was_reported() -> None:
+    reported = "2026-11-19T09:00:00+08:00"
+    rows = history(row("2026-11-19", reported={"hotline": 1}, categories={"garbage": 1}))
+    rated = full(7, "reviewed", reported_at=reported, closed_at=YESTERDAY, updated_at=LATER,
+                 rating=5, on_time=True)  # fmt: skip
+    unhappy = full(8, "reopened", reported_at=reported, updated_at=LATER, rating=2)
+    review = event(11, rated, "case.reviewed") | {"data": {"rating": 5}}
+    reopen = event(12, unhappy, "case.reopened") | {"data": {"rating": 2, "reason": "不满意"}}
+    out = run_wall(
+        [
+            {"op": "fromSnapshot", "snapshot": wall_snapshot(rows=rows)},
+            {"op": "applyBatch", "batch": {"from": 10, "to": 12, "events": [review, reopen]}},
+        ]
+    )
+    by_day = {r["day"]: r for r in out["state"]["history"]}
+    assert by_day["2026-11-19"]["rated"] == [2, 1]
+    assert sorted(out["state"]["cases"]) == ["7", "8"]  # both touched today: now kept
+
+
+def test_at_midnight_the_day_is_folded_into_history_and_the_window_moves_on() -> None:
+    hot = [row(d, grids={"1010": 1}) for d in days_before("2026-11-22", 6)]
+    rows = history(row("2026-10-24", reported={"app": 9}), *hot)
+    cases = [
+        full(1, "handling", channel="hotline", category="noise", grid_id=1010),
+        full(
+            2,
+            "closed",
+            closed_at=LATER,
+            updated_at=LATER,
+            on_time=False,
+            rating=4,
+            township=11,
+            grid_id=1011,
+        ),
+        full(3, "closed", reported_at=YESTERDAY, closed_at=LATER, updated_at=LATER, on_time=True),
+    ]
+    out = run_wall(
+        [
+            {"op": "fromSnapshot", "snapshot": wall_snapshot(*cases, rows=rows)},
+            {"op": "rollDay", "now": "2026-11-23T00:00:01+08:00"},
+        ]
+    )
+    after = out["state"]["history"]
+    assert len(after) == 29
+    assert after[0]["day"] == "2026-10-25" and after[-1]["day"] == "2026-11-22"
+    assert after[-1] == row("2026-11-22", reported={"hotline": 1, "citizen": 1},
+                            categories={"noise": 1, "garbage": 1}, rated=[1, 1],
+                            closed={"10": [1, 1], "11": [1, 0]},
+                            grids={"1010": 1, "1011": 1})  # fmt: skip
+    # The hotspot grids stay on the last six rows only, as the server sends them.
+    assert [("grids" in r) for r in after] == [False] * 23 + [True] * 6
+    assert sorted(out["state"]["cases"]) == ["1"]
+
+
+def test_a_wall_asleep_for_days_folds_each_day_it_missed() -> None:
+    out = run_wall(
+        [
+            {"op": "fromSnapshot", "snapshot": wall_snapshot(full(1, channel="grid"))},
+            {"op": "rollDay", "now": "2026-11-25T08:00:00+08:00"},
+        ]
+    )
+    days = [(r["day"], r["reported"]) for r in out["state"]["history"][-3:]]
+    assert days == [("2026-11-22", {"grid": 1}), ("2026-11-23", {}), ("2026-11-24", {})]
+
+
+def test_calls_in_progress_come_from_the_snapshot_and_count_until_they_end() -> None:
+    calls = [{"id": "c1", "status": "active"}, {"id": "c2", "status": "ringing"},
+             {"id": "c3", "status": "ended", "ended_at": LATER}]  # fmt: skip
+    out = run_wall(
+        [
+            {"op": "fromSnapshot", "snapshot": wall_snapshot(full(1), calls=calls)},
+            {"op": "kpis", "now": LATER},
+            {"op": "fromSnapshot", "snapshot": wall_snapshot(full(1))},
+            {"op": "kpis", "now": LATER},
+        ]
+    )
+    assert out["results"][1]["calls"] == 2 and out["results"][3]["calls"] == 0
+
+
+def test_the_wall_kpis_today_and_over_the_window() -> None:
+    rows = history(
+        row("2026-11-20", reported={"citizen": 6}, rated=[4, 3], closed={"10": [4, 3]}),
+    )
+    cases = [
+        full(1, "reported", urgency=None),  # today, not registered yet
+        full(2, "dispatched", light="yellow"),  # today, registered
+        full(3, "handling", light="red", reported_at="2026-11-20T09:00:00+08:00"),
+        full(4, "closed", closed_at=LATER, updated_at=LATER, on_time=True, rating=5),
+    ]
+    out = run_wall([{"op": "fromSnapshot", "snapshot": wall_snapshot(*cases, rows=rows)},
+                    {"op": "kpis", "now": LATER}])  # fmt: skip
+    kpis = out["results"][1]
+    assert kpis | {"closure_rate": round(kpis["closure_rate"], 4)} == {
+        "reported_today": 3, "registered_today": 2, "closed_today": 1, "open": 3,
+        "overdue": 1, "yellow": 1, "workers_online": 0, "workers_total": 0, "calls": 0,
+        # 9 reported in the window, 3 of them still open
+        "closure_rate": round(6 / 9, 4),
+        "on_time_rate": 4 / 5,  # 3 of 4 on an earlier day, and today's one
+        "satisfaction": 4 / 5,  # 3 of 4 rated on an earlier day, and today's 5
+    }  # fmt: skip
+
+
+def test_warnings_put_the_newest_red_first_then_yellow_then_departments_still_in_time() -> None:
+    now = "2026-11-22T10:30:00+08:00"
+    cases = [
+        full(1, light="red", deadline="2026-11-21T10:00:00+08:00"),
+        full(2, light="red", deadline="2026-11-22T09:00:00+08:00"),  # newest red
+        full(3, light="yellow", deadline="2026-11-23T10:00:00+08:00"),
+        full(4, light="yellow", deadline="2026-11-22T20:00:00+08:00"),  # nearer red
+        full(5, "dispatched", light="green"),
+        full(6, "closed", light="red", closed_at=LATER, updated_at=LATER),  # closed: none
+    ]
+    whistles = [
+        party(5, "urbanmgmt", "lead", ack_deadline="2026-11-22T10:20:00+08:00"),  # late
+        party(5, "housing", ack_deadline="2026-11-22T11:00:00+08:00"),  # in time
+        party(5, "civil", acknowledged_at=TODAY),  # acknowledged: none
+    ]
+    out = run_wall(
+        [
+            {"op": "fromSnapshot", "snapshot": wall_snapshot(*cases, whistles=whistles)},
+            {"op": "warnings", "now": now, "args": [0]},
+            {"op": "warnings", "now": now, "args": [3]},
+        ]
+    )
+    result = out["results"][1]
+    assert [r["key"] for r in result["rows"]] == [
+        "whistle-5-urbanmgmt", "case-2", "case-1", "case-4", "case-3", "whistle-5-housing",
+    ]  # fmt: skip
+    assert result["counts"] == {"red": 2, "yellow": 2, "whistle": 1, "late": 1}
+    first = result["rows"][0]
+    assert (first["level"], first["department"], first["role"]) == ("red", "urbanmgmt", "lead")
+    assert len(out["results"][2]["rows"]) == 3
+
+
+def test_the_charts_over_the_window() -> None:
+    rows = history(
+        row(
+            "2026-11-20",
+            reported={"citizen": 3, "camera": 1},
+            categories={"road": 4},
+            closed={"10": [10, 9], "11": [4, 4]},
+            grids={"1010": 2},
+        ),
+        row("2026-11-10", reported={"hotline": 2}, categories={"noise": 2}),
+    )
+    cases = [
+        full(1, channel="hotline", category="road", grid_id=1010),
+        full(2, "closed", closed_at=LATER, updated_at=LATER, on_time=False, township=11),
+    ]
+    out = run_wall(
+        [
+            {"op": "fromSnapshot", "snapshot": wall_snapshot(*cases, rows=rows)},
+            {"op": "categories", "now": LATER},
+            {"op": "townships", "now": LATER},
+            {"op": "trend", "now": LATER},
+            {"op": "channels", "now": LATER},
+            {"op": "hotspots", "now": LATER},
+            {"op": "openByGrid", "now": LATER},
+        ]
+    )
+    categories, townships, trend, channels, hot, load = out["results"][1:]
+    assert categories == [{"code": "road", "n": 5}, {"code": "noise", "n": 2},
+                          {"code": "garbage", "n": 1}]  # fmt: skip
+    assert [(t["name"], t["closed"], t["onTime"]) for t in townships] == [
+        ("金龙街道", 10, 9), ("西平街道", 5, 4)]  # fmt: skip
+    assert trend["days"][-1] == "2026-11-22" and len(trend["days"]) == 30
+    assert trend["reported"][-3:] == [4, 0, 2] and trend["closed"][-3:] == [14, 0, 1]
+    assert channels[:2] == [{"channel": "citizen", "n": 4, "today": 1},
+                            {"channel": "hotline", "n": 3, "today": 1}]  # fmt: skip
+    assert hot == {"1010": 3, "1011": 1}
+    assert load == {"1010": 1}
+
+
+def test_the_newest_red_case_is_the_one_whose_deadline_passed_last() -> None:
+    cases = [full(1, light="red", deadline="2026-11-21T10:00:00+08:00"),
+             full(2, light="red", deadline="2026-11-22T09:00:00+08:00"),
+             full(3, light="red", deadline="2026-11-22T09:30:00+08:00", lat=None)]  # fmt: skip
+    out = run_wall([{"op": "fromSnapshot", "snapshot": wall_snapshot(*cases)},
+                    {"op": "newestRed", "now": LATER}])  # fmt: skip
+    assert out["results"][1]["id"] == 2  # 3 has no place on the map

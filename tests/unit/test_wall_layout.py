@@ -1,4 +1,4 @@
-"""The wall's pure builders and strings: ids the callback needs, labels, map bounds."""
+"""The wall's pure builders and strings: ids the scripts need, labels, map bounds, tiles."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ import pytest
 
 from dashboard import i18n
 from dashboard.wall_layout import (
-    BOARDS,
     KPI_KEYS,
     PRESENCES,
     bounds_of,
     strings_for_browser,
     wall_page,
 )
+from dashboard.wall_panels import CHARTS, tile_count
+from dispatch.domain.categories import CATEGORIES, DEPARTMENTS
 from dispatch.domain.lifecycle import CaseState
 from tests.conftest import require_service
 
@@ -73,26 +74,64 @@ def test_the_language_is_read_leniently(raw: str | None, lang: str) -> None:
     assert i18n.normalize_lang(raw) == lang
 
 
-def test_the_page_has_every_id_the_render_callback_writes() -> None:
+def test_the_page_has_every_id_the_scripts_write() -> None:
     page = wall_page(lang="zh-CN", bounds=None, tz_offset_minutes=480)
-    wanted = {f"wall-kpi-{k}" for k in KPI_KEYS} | {f"wall-{b}-list" for b in BOARDS}
-    wanted |= {"wall-view", "wall-latest-list", "wall-latest-empty", "wall-cases", "wall-live"}
-    wanted |= {"wall-clock", "wall-date", "wall-conn", "wall-lang", "wall-workers"}
+    wanted = {f"wall-kpi-{k}" for k in KPI_KEYS} | {f"wall-chart-{c}" for c in CHARTS}
+    wanted |= {"wall-view", "wall-latest-list", "wall-latest-empty", "wall-live"}
+    wanted |= {"wall-clock", "wall-date", "wall-conn", "wall-lang"}
+    wanted |= {"wall-workers", "wall-cases", "wall-hot", "wall-geo-cameras", "wall-geo-grids"}
     wanted |= {f"wall-presence-{p}" for p in PRESENCES}
+    wanted |= {"wall-warnings", "wall-warnings-empty", "wall-tiles", "wall-tiles-mode"}
+    wanted |= {f"wall-warn-count-{level}" for level in ("red", "yellow", "whistle")}
+    wanted |= {"wall-call-banner", "wall-call-text", "wall-alert", "wall-alert-message"}
     assert wanted <= ids(page)
 
 
-def test_the_render_callback_returns_one_value_per_output() -> None:
+def test_the_parts_the_browser_fills_start_empty_and_hidden_ones_hidden() -> None:
+    page = wall_page(lang="zh-CN", bounds=None, tz_offset_minutes=480)
+    by_id = {c.id: c for c in walk(page) if getattr(c, "id", None)}
+    # Dash must never own children the scripts put there (it would fight them on a render).
+    for name in ("wall-warnings", "wall-tiles", *(f"wall-chart-{c}" for c in CHARTS)):
+        assert getattr(by_id[name], "children", None) is None, name
+    assert by_id["wall-call-banner"].hidden and by_id["wall-alert"].hidden
+
+
+def node_json(script: str) -> Any:
     node = shutil.which("node")
     if node is None:
         require_service("Node.js", "`node` is not on PATH (Debian: apt-get install nodejs)")
-    script = (
+    out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_the_render_callback_returns_one_value_per_output_in_the_pages_order() -> None:
+    kpis = {key: n for n, key in enumerate(KPI_KEYS)} | {"workers_total": 150}
+    values = node_json(
         "global.window = {dash_clientside: {no_update: 'NO'}};"
         f"require({json.dumps(str(WALL_JS))});"
-        "process.stdout.write(JSON.stringify(window.dash_clientside.wall.render({})));"
+        f"const render = window.dash_clientside.wall.render, kpis = {json.dumps(kpis)};"
+        "process.stdout.write(JSON.stringify([render({}), render({kpis})]));"
     )
-    out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True)
-    assert len(json.loads(out.stdout)) == len(KPI_KEYS) + 1 + len(BOARDS) + 1 + len(PRESENCES)
+    assert len(values[0]) == len(KPI_KEYS) + 1 + len(PRESENCES)
+    shown = values[1][: len(KPI_KEYS)]
+    # Counts come back as their number, rates as a percentage with a unit, in KPI_KEYS order.
+    for key, value in zip(KPI_KEYS, shown, strict=True):
+        first = value[0] if isinstance(value, list) else value
+        if key.endswith("rate") or key == "satisfaction":
+            assert first == f"{kpis[key] * 100:.1f}" or first == "100", (key, value)
+        else:
+            assert first == str(kpis[key]), (key, value)
+
+
+@pytest.mark.parametrize(("raw", "count"), [("4", 4), ("9", 9), ("16", 16), ("5", None),
+                                            ("x", None), (None, None)])  # fmt: skip
+def test_the_tiles_are_4_9_or_16_else_the_screen_chooses(
+    raw: str | None, count: int | None
+) -> None:
+    assert tile_count(raw) == count
+    page = wall_page(lang="zh-CN", bounds=None, tz_offset_minutes=480, tiles=count)
+    tiles = next(c for c in walk(page) if getattr(c, "id", None) == "wall-tiles")
+    assert getattr(tiles, "data-tiles") == (str(count) if count else "auto")
 
 
 def test_the_english_page_switches_back_to_chinese() -> None:
@@ -106,6 +145,15 @@ def test_the_browser_gets_state_labels_in_the_page_language() -> None:
     strings = json.loads(strings_for_browser("en"))
     assert strings["state.handling"] == "Handling" and strings["lang"] == "en"
     assert json.loads(strings_for_browser("zh-CN"))["conn.connected"] == "已连接"
+
+
+def test_the_browser_gets_the_walls_strings_and_every_category_and_department_name() -> None:
+    zh = json.loads(strings_for_browser("zh-CN"))
+    en = json.loads(strings_for_browser("en"))
+    assert zh["wall.warnings"] == "超期预警" and en["wall.warnings"] == "Overdue warnings"
+    assert {f"cat.{c.code}" for c in CATEGORIES} <= zh.keys()
+    assert {f"dept.{d.code}" for d in DEPARTMENTS} <= en.keys()
+    assert zh["cat.firerisk"] == "消防隐患"
 
 
 def test_bounds_cover_every_ring_of_every_feature() -> None:
@@ -130,8 +178,9 @@ def test_the_workers_kpi_and_the_presence_legend_speak_both_languages() -> None:
         assert {i18n.t(f"presence.{p}", lang) for p in PRESENCES} <= texts
 
 
-def test_workers_are_drawn_above_the_base_map_and_under_the_cases() -> None:
+def test_the_map_paints_base_then_hotspots_cameras_workers_and_cases_on_top() -> None:
     page = wall_page(lang="zh-CN", bounds=None, tz_offset_minutes=480)
     z = {c.name: c.style["zIndex"] for c in walk(page) if type(c).__name__ == "Pane"}
-    workers, cases = z.pop("wall-workers-pane"), z.pop("wall-cases-pane")
-    assert max(z.values()) < workers < cases, z
+    live = [z.pop(f"wall-{name}-pane") for name in ("cameras", "workers", "cases")]
+    assert max(z.values()) < live[0] < live[1] < live[2], z
+    assert z["wall-grids-pane"] < z["wall-hot-pane"] < z["wall-roads-pane"], z

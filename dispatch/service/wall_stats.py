@@ -1,0 +1,178 @@
+"""What the wall's charts start from: thirty days of history, and the whistles it counts down.
+
+The snapshot carries these under `stats`; the browser reducer (assets/js/reducer.js) keeps
+them current. Today is never in `history`: the browser derives it from the snapshot's cases,
+which hold every case reported, changed or closed today, and folds it into `history` at
+midnight. So the rows here only change when an older case changes, and the reducer applies
+those changes from the events (see `applyHistoryDelta` there).
+
+Each row is one local day, oldest first, the WINDOW_DAYS - 1 days before today:
+- by the day a case was reported (the day's intake, a cohort): `reported` per channel,
+  `categories` per category, `grids` per grid (only the HOT_DAYS - 1 latest rows: the
+  hotspot layer), and `rated` = [cases with a rating, of which satisfied (3 or more)];
+- by the day a case was closed: `closed` per township = [closed, of which on time].
+Counts of zero are left out. Keys are strings (JSON objects).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, or_, select
+
+from dispatch.adapters.orm import CaseRow, WhistlePartyRow
+from dispatch.domain.access import CaseScope
+from dispatch.domain.lifecycle import OPEN
+from dispatch.service.core import Core
+from dispatch.service.directory import Directory
+
+WINDOW_DAYS = 30  # the charts' window, today included
+HOT_DAYS = 7  # the hotspot layer's window, today included
+SATISFIED = 3  # a rating below this reopens the case (dispatch/domain/lifecycle.py review)
+OPEN_STATES = sorted(s.value for s in OPEN)
+
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+
+
+def _scoped(q: Q, township_id: int | None, scope: CaseScope | None) -> Q:
+    if township_id is not None:
+        q = q.where(CaseRow.township_id == township_id)
+    if scope is not None and not scope.everything:
+        from dispatch.service.scope import scope_clause
+
+        q = q.where(scope_clause(scope))
+    return q
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _empty_row(day: date, hot: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "day": day.isoformat(),
+        "reported": {},
+        "categories": {},
+        "rated": [0, 0],
+        "closed": {},
+    }
+    if hot:
+        row["grids"] = {}
+    return row
+
+
+def _bump(counts: dict[str, int], key: object) -> None:
+    if key is not None:
+        counts[str(key)] = counts.get(str(key), 0) + 1
+
+
+def history(
+    core: Core,
+    now: datetime,
+    *,
+    township_id: int | None = None,
+    scope: CaseScope | None = None,
+) -> list[dict[str, Any]]:
+    """The WINDOW_DAYS - 1 days before today, oldest first (see the module docstring)."""
+    today = now.astimezone(core.timezone).date()
+    days = [today - timedelta(days=n) for n in range(WINDOW_DAYS - 1, 0, -1)]
+    rows = {d: _empty_row(d, hot=(today - d).days < HOT_DAYS) for d in days}
+    start = datetime.combine(days[0], time(0), tzinfo=core.timezone)
+    midnight = datetime.combine(today, time(0), tzinfo=core.timezone)
+    intake = select(
+        CaseRow.reported_at, CaseRow.channel, CaseRow.category, CaseRow.service_code,
+        CaseRow.grid_id, CaseRow.rating,
+    ).where(CaseRow.reported_at >= start, CaseRow.reported_at < midnight)  # fmt: skip
+    closures = select(CaseRow.closed_at, CaseRow.township_id, CaseRow.on_time).where(
+        CaseRow.closed_at >= start, CaseRow.closed_at < midnight
+    )
+    with core.db.read() as session:
+        for reported_at, channel, category, service_code, grid_id, rating in session.execute(
+            _scoped(intake, township_id, scope)
+        ):
+            row = rows[reported_at.astimezone(core.timezone).date()]
+            _bump(row["reported"], channel)
+            _bump(row["categories"], category or service_code)
+            if "grids" in row:
+                _bump(row["grids"], grid_id)
+            if rating is not None:
+                row["rated"][0] += 1
+                row["rated"][1] += int(rating >= SATISFIED)
+        for closed_at, township, on_time in session.execute(_scoped(closures, township_id, scope)):
+            if township is None or closed_at is None:
+                continue
+            closed = rows[closed_at.astimezone(core.timezone).date()]["closed"]
+            pair = closed.setdefault(str(township), [0, 0])
+            pair[0] += 1
+            pair[1] += int(bool(on_time))
+    return [rows[d] for d in days]
+
+
+def whistles(
+    core: Core,
+    since: datetime,
+    *,
+    township_id: int | None = None,
+    scope: CaseScope | None = None,
+) -> list[dict[str, Any]]:
+    """Every called department of the snapshot's cases (open, or touched since `since`),
+    by case and in the order they were called (the lead first)."""
+    q = (
+        select(WhistlePartyRow)
+        .join(CaseRow, CaseRow.id == WhistlePartyRow.case_id)
+        .where(
+            or_(
+                CaseRow.state.in_(OPEN_STATES),
+                CaseRow.updated_at >= since,
+                CaseRow.reported_at >= since,
+            )
+        )
+        .order_by(WhistlePartyRow.case_id, WhistlePartyRow.id)
+    )
+    with core.db.read() as session:
+        return [
+            {
+                "case_id": p.case_id,
+                "department": p.department,
+                "role": p.role,
+                "ack_deadline": _iso(p.ack_deadline),
+                "acknowledged_at": _iso(p.acknowledged_at),
+                "reported_at": _iso(p.reported_at),
+                "late": bool(p.late),
+            }
+            for p in session.scalars(_scoped(q, township_id, scope))
+        ]
+
+
+def stats(
+    core: Core,
+    names: Directory,
+    now: datetime,
+    *,
+    township_id: int | None = None,
+    scope: CaseScope | None = None,
+) -> dict[str, Any] | None:
+    """The snapshot's `stats`; None for a grid worker's phone, which draws no charts.
+
+    Read in transactions of their own, after the snapshot's head: a change committed in
+    between is counted here and replayed on top. The reducer's updates are idempotent for
+    whistles; for history they are not, which costs at most one count until the next
+    snapshot (the wall takes one a day)."""
+    if scope is not None and scope.worker_id is not None:
+        return None
+    midnight = datetime.combine(now.astimezone(core.timezone).date(), time(0), core.timezone)
+    townships = {
+        str(u.id): u.name
+        for u in names.townships()
+        if township_id is None or u.id == township_id
+        if scope is None or scope.township_id is None or u.id == scope.township_id
+    }
+    return {
+        "window_days": WINDOW_DAYS,
+        "hot_days": HOT_DAYS,
+        "townships": townships,
+        "history": history(core, now, township_id=township_id, scope=scope),
+        "whistles": whistles(core, midnight, township_id=township_id, scope=scope),
+    }
