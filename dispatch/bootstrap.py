@@ -159,6 +159,13 @@ def create_app(
         )
     )
     app = App(settings, core, names, bus, flask, socketio, fanout)
+    from media.embedded import EmbeddedMedia
+    from media.signalling import MediaNamespace
+
+    media = EmbeddedMedia.for_app(settings, core)  # camera gateway; its loop starts with the app
+    socketio.on_namespace(MediaNamespace(media, who=socket_principal, screens=tokens.verify,
+                                         allow_anonymous=settings.anonymous_screens))  # fmt: skip
+    app.background.append(media)
     assert core.positions is not None
     socketio.on_namespace(FieldNamespace(core, socket_principal))
     frames = PositionFrames(names, core.clock, emit)
