@@ -14,6 +14,11 @@ from flask import current_app, has_app_context
 
 from dispatch.api import openapi_cameras, openapi_cases, openapi_casework, openapi_workers
 from dispatch.api.auth import CSRF_HEADER, SESSION_HOURS
+from dispatch.api.openapi_parts import SIGNED_IN, WRITE
+from dispatch.api.openapi_parts import error as _error
+from dispatch.api.openapi_parts import json_body as _json
+from dispatch.api.openapi_parts import ref as _ref
+from dispatch.api.openapi_parts import reply as _reply
 from dispatch.api.rest import GEO_LAYERS, IDEMPOTENCY_SCOPE, INTAKE_ROLES
 from dispatch.domain.lifecycle import Action
 from dispatch.service.accounts import TOKEN_PREFIX
@@ -21,25 +26,8 @@ from dispatch.service.accounts import TOKEN_PREFIX
 Schema = dict[str, Any]
 
 
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
 def _nullable(schema: Schema) -> Schema:
     return {"oneOf": [schema, {"type": "null"}]}
-
-
-def _json(schema: Schema, description: str) -> Schema:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> Schema:
-    return _json(_ref("Error"), description)
-
-
-def _reply(name: str) -> Schema:
-    """A shared response of components/responses (401, 403)."""
-    return {"$ref": f"#/components/responses/{name}"}
 
 
 def _query_int(
@@ -165,8 +153,6 @@ RESPONSES: Schema = {
     ),
 }
 PUBLIC: list[Schema] = [{}]
-SIGNED_IN: list[Schema] = [{"session": []}, {"bearerAuth": []}]
-WRITE: list[Schema] = [{"session": [], "csrf": []}, {"bearerAuth": []}]
 SCREEN: list[Schema] = [{}, *SIGNED_IN]
 DENIED = {"401": _reply("Unauthorized"), "403": _reply("Forbidden")}
 SCREEN_READ = {

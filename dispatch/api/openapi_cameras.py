@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dispatch.api.openapi_parts import SIGNED_IN, WRITE
+from dispatch.api.openapi_parts import error as _error
+from dispatch.api.openapi_parts import json_body as _json
+from dispatch.api.openapi_parts import ref as _ref
+from dispatch.api.openapi_parts import reply as _reply
 from dispatch.service.cameras import (
     HEADERS,
     MAX_ADDRESS,
@@ -25,25 +30,6 @@ NULL_INT: Schema = {"type": ["integer", "null"]}
 NULL_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 
 
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: Schema, description: str) -> Schema:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> Schema:
-    return _json(_ref("Error"), description)
-
-
-def _reply(name: str) -> Schema:
-    """A shared response of components/responses (401, 403)."""
-    return {"$ref": f"#/components/responses/{name}"}
-
-
-SIGNED_IN: list[Schema] = [{"session": []}, {"bearerAuth": []}]
-WRITE: list[Schema] = [{"session": [], "csrf": []}, {"bearerAuth": []}]
 ADMIN_ONLY = "Admins only; other roles get 403."
 DENIED = {"401": _reply("Unauthorized"), "403": _reply("Forbidden")}
 CAMERA_ID: Schema = {

@@ -21,24 +21,15 @@ from dispatch.api.openapi_cases import (
     obj,
     ref,
 )
+from dispatch.api.openapi_parts import SIGNED_IN
+from dispatch.api.openapi_parts import error as _error
+from dispatch.api.openapi_parts import json_body as _json
+from dispatch.api.openapi_parts import reply as _reply
 from dispatch.domain.access import Role
 from dispatch.service import queue
 from dispatch.service.intake import CHANNELS, MAX_DESCRIPTION
 from dispatch.service.photos import MAX_BYTES, MAX_PHOTOS, THUMB_SIZE
 from dispatch.service.queries import OPEN_STATES
-
-
-def _json(schema: Schema, description: str) -> Schema:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> Schema:
-    return _json(ref("Error"), description)
-
-
-def _reply(name: str) -> Schema:
-    """A shared response of components/responses (401, 403)."""
-    return {"$ref": f"#/components/responses/{name}"}
 
 
 def _param(name: str, where: str, schema: Schema, description: str = "") -> Schema:
@@ -137,7 +128,6 @@ SCHEMAS: dict[str, Schema] = {
 # -- operations ------------------------------------------------------------------------------
 
 PUBLIC: list[Schema] = [{}]
-SIGNED_IN: list[Schema] = [{"session": []}, {"bearerAuth": []}]
 COOKIE_WRITE: list[Schema] = [{"session": [], "csrf": []}, {"bearerAuth": []}]
 SIGNED_IN_ERRORS = {"401": _reply("Unauthorized"), "403": _reply("Forbidden")}
 TICKET_PARAM = _param(

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dispatch.api.openapi_parts import SIGNED_IN
+from dispatch.api.openapi_parts import error as _error
+from dispatch.api.openapi_parts import json_body as _json
+from dispatch.api.openapi_parts import ref as _ref
+from dispatch.api.openapi_parts import reply as _reply
 from realtime.fixes import (
     FUTURE_SKEW_MS,
     MAX_ACCURACY,
@@ -25,24 +30,6 @@ NULL_NUMBER: Schema = {"type": ["number", "null"]}
 NULL_INT: Schema = {"type": ["integer", "null"]}
 
 
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: Schema, description: str) -> Schema:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> Schema:
-    return _json(_ref("Error"), description)
-
-
-def _reply(name: str) -> Schema:
-    """A shared response of components/responses (401, 403)."""
-    return {"$ref": f"#/components/responses/{name}"}
-
-
-SIGNED_IN: list[Schema] = [{"session": []}, {"bearerAuth": []}]
 UNAUTHORIZED = {"401": _reply("Unauthorized")}
 
 
