@@ -66,7 +66,7 @@ def _page(lang: str, *, username: str = "", errors: dict[str, str], next_: str |
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{t("login.title", lang)}</title>
-<link rel="stylesheet" href="/assets/commandhall.css"></head>
+<link rel="stylesheet" href="/assets/login.css"></head>
 <body class="login-body"><main class="login">
 <h1>{t("login.heading", lang)}</h1>
 <form method="post" action="/login?lang={lang}" id="login-form" novalidate>

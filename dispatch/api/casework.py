@@ -181,13 +181,7 @@ def rate(ticket: str) -> ResponseReturnValue:
     if not code:
         raise ValidationError("the rating code given when you reported is required", field="code")
     app = the_app()
-    from dispatch.adapters.orm import CaseRow
-
-    with app.core.db.read() as session:
-        row = session.get(CaseRow, case["id"])
-        stored = (row.attributes or {}).get(intake.RATING_CODE_KEY) if row else None
-    if not stored or stored != intake.code_hash(code):
-        raise Forbidden("the rating code does not match this ticket", field="code")
+    intake.check_rating_code(app.core, case["id"], code)
     raw = body.get("rating")
     try:
         rating = int(raw)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from dispatch.adapters.orm import CaseRow, IdempotencyRow
 from dispatch.domain.categories import CATEGORY_BY_CODE
 from dispatch.service.core import Core
-from dispatch.service.errors import IdempotencyMismatch, NotFound, ValidationError
+from dispatch.service.errors import Forbidden, IdempotencyMismatch, NotFound, ValidationError
 
 if TYPE_CHECKING:
     from dispatch.service.photos import CheckedPhoto
@@ -257,3 +257,12 @@ RATING_CODE_KEY = "_rating_code"
 
 def code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def check_rating_code(core: Core, case_id: int, code: str) -> None:
+    """Forbidden unless `code` is the secret given to whoever reported the case."""
+    with core.db.read() as session:
+        row = session.get(CaseRow, case_id)
+        stored = (row.attributes or {}).get(RATING_CODE_KEY) if row else None
+    if not stored or stored != code_hash(code):
+        raise Forbidden("the rating code does not match this ticket", field="code")

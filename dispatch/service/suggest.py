@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dispatch.adapters.orm import CameraRow, CaseRow
 from dispatch.domain.categories import CATEGORY_BY_CODE, suggest_category
@@ -24,6 +24,7 @@ from dispatch.service.directory import Directory
 DUPLICATE_RADIUS_M = 300.0
 DUPLICATE_WINDOW = timedelta(days=3)
 NEAREST_CAMERAS = 4
+CAMERA_SEARCH_M = 3_000.0  # the first box around a case; grown until it holds enough
 
 
 def suggest_worker(core: Core, names: Directory, row: CaseRow) -> dict[str, Any] | None:
@@ -99,12 +100,28 @@ def duplicates(core: Core, names: Directory, row: CaseRow, *, limit: int = 5) ->
 
 
 def nearest_cameras(core: Core, row: CaseRow, *, limit: int = NEAREST_CAMERAS) -> list[dict]:
+    """The cameras nearest the case. The case page asks on every change, and a city has
+    thousands of cameras: look in a box around the point, grown until the `limit` nearest
+    found are closer than any camera outside it could be."""
+    metres = CAMERA_SEARCH_M
     with core.db.read() as session:
-        cameras = session.scalars(select(CameraRow)).all()
-    ranked = sorted(
-        ((haversine_m((row.long, row.lat), (c.long, c.lat)), c) for c in cameras),
-        key=lambda pair: pair[0],
-    )
+        total = session.scalar(select(func.count()).select_from(CameraRow)) or 0
+        while True:
+            lat_d = metres / 111_000  # a degree of longitude is shorter: 2× covers it here
+            cameras = session.scalars(
+                select(CameraRow).where(
+                    CameraRow.lat.between(row.lat - lat_d, row.lat + lat_d),
+                    CameraRow.long.between(row.long - 2 * lat_d, row.long + 2 * lat_d),
+                )
+            ).all()
+            ranked = sorted(
+                ((haversine_m((row.long, row.lat), (c.long, c.lat)), c) for c in cameras),
+                key=lambda pair: pair[0],
+            )
+            enough = len(ranked) >= limit and ranked[limit - 1][0] <= metres
+            if enough or len(ranked) >= total:
+                break
+            metres *= 4
     return [
         {"id": c.id, "code": c.code, "name": c.name, "status": c.status, "distance_m": round(d)}
         for d, c in ranked[:limit]

@@ -30,8 +30,6 @@ from dispatch.adapters.orm import CaseRow, EventRow
 from dispatch.bootstrap import build_core
 from dispatch.config import Settings
 from dispatch.demo.seed import seed_demo
-from dispatch.domain.geometry import centroid
-from dispatch.domain.org import UnitKind
 from dispatch.service import actions
 from dispatch.service.apikeys import create_api_key
 from dispatch.service.core import Core, NoPublisher
@@ -42,6 +40,7 @@ from tests.cluster import (
     RedisServer,
     Web,
     cluster_env,
+    grid_points,
     start_process,
     start_web,
     wait_healthy,
@@ -98,13 +97,7 @@ def deployment(
     core.publisher = NoPublisher()  # web processes find the test's own commits by polling
     names = seed_demo(core, data_dir, history=False)
     _AUTH["Authorization"] = f"Bearer {create_api_key(core, 'multiprocess-test')}"
-    points = []
-    for unit in sorted(names.units.values(), key=lambda u: u.id):
-        if unit.kind is UnitKind.GRID and unit.polygon:
-            long, lat = centroid(unit.polygon[0])
-            where = core.grids.locate(long, lat)
-            if where.grid_id == unit.id and where.township_id is not None:
-                points.append((lat, long, where.township_id))
+    points = grid_points(core, names)
     log_dir = data_dir / "logs"
     log_dir.mkdir()
     try:
