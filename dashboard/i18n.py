@@ -88,6 +88,14 @@ _TABLE: dict[str, tuple[str, str]] = {
     "light.green": ("绿灯", "Green"),
     "light.yellow": ("黄灯", "Yellow"),
     "light.red": ("红灯", "Red"),
+    # Live camera video (assets/js/camera_player.js), on the wall and the case page
+    "camera.player.connecting": ("正在连接视频…", "Connecting video…"),
+    "camera.player.playing": ("实时", "Live"),
+    "camera.player.offline": ("视频中断，{s} 秒后重连", "Video lost; retrying in {s} s"),
+    "camera.player.stalled": ("画面停止，正在重连", "Picture stopped; reconnecting"),
+    "camera.player.error": ("无法播放：{message}", "Cannot play: {message}"),
+    "camera.player.unsupported": ("此浏览器不支持 WebRTC 视频", "This browser has no WebRTC video"),
+    "camera.player.nosocket": ("视频服务未连接", "Not connected to the video service"),
 }
 
 

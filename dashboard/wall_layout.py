@@ -52,7 +52,7 @@ KPI_KEYS = tuple(key for key, _, _ in KPIS)
 def strings_for_browser(lang: str) -> str:
     """The strings the wall's scripts need, as the JSON of a data attribute: states, lights,
     the wall's own, and the names of categories and departments."""
-    strings = bundle(("conn.", "state.", "week.", "light.", "wall."), lang)
+    strings = bundle(("conn.", "state.", "week.", "light.", "wall.", "camera.player."), lang)
     en = lang == EN
     for c in CATEGORIES:
         strings[f"cat.{c.code}"] = c.name_en if en else c.name

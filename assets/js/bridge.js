@@ -493,6 +493,7 @@
   }
 
   CH.LiveLink = LiveLink;
+  CH.screenToken = screenToken; // the camera player signs in to /media the same way
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

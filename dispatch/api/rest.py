@@ -18,7 +18,7 @@ from dispatch.api.auth import current_principal, require_principal
 from dispatch.domain.access import Role
 from dispatch.domain.categories import CATEGORIES, DEPARTMENTS
 from dispatch.domain.lifecycle import TRANSITIONS, CaseState
-from dispatch.service import actions, casefile, intake, photos, queries
+from dispatch.service import actions, cameras, casefile, intake, photos, queries
 from dispatch.service.errors import Forbidden, NotFound, ServiceError, ValidationError
 from realtime import positions
 
@@ -277,6 +277,11 @@ def geo(layer: str) -> ResponseReturnValue:
         raise ValidationError(
             f"unknown map layer {layer!r}; one of {', '.join(GEO_LAYERS)}", field="layer"
         )
+    if layer == "cameras":  # the registry, as it is now: admins add and disable cameras
+        response = jsonify(cameras.map_layer(the_app().core))
+        response.mimetype = "application/geo+json"
+        response.cache_control.max_age = 60
+        return response
     path = Path(the_app().settings.data_dir) / "basemap" / f"{layer}.geojson"
     if not path.exists():
         return error("not_found", f"map layer {layer} has not been generated", "layer", 404)

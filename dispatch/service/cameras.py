@@ -253,6 +253,28 @@ def list_cameras(
     return [to_wire(r, names, reveal=reveal) for r in rows]
 
 
+def map_layer(core: Core) -> dict[str, Any]:
+    """The cameras as a GeoJSON layer for the maps: every camera an admin has not disabled,
+    where it hangs and its state, never its source (which may hold a password)."""
+    query = select(CameraRow).where(CameraRow.status != "disabled").order_by(CameraRow.id)
+    with core.db.read() as session:
+        rows = session.scalars(query).all()
+    return {"type": "FeatureCollection", "features": [_feature(r) for r in rows]}
+
+
+def _feature(row: CameraRow) -> dict[str, Any]:
+    properties = {
+        "id": row.id, "code": row.code, "name": row.name, "kind": "camera",
+        "grid_id": row.grid_id, "township_id": row.township_id, "status": row.status or "unknown",
+    }  # fmt: skip
+    return {
+        "type": "Feature",
+        "id": row.id,
+        "properties": properties,
+        "geometry": {"type": "Point", "coordinates": [row.long, row.lat]},
+    }
+
+
 def count_cameras(
     core: Core, *, township_id: int | None = None, status: str | None = None,
     q: str | None = None,

@@ -141,6 +141,29 @@ def test_admin_creates_reads_changes_disables_and_deletes_a_camera(
     assert gone.status_code == 404 and gone.get_json()["field"] == "camera_id"
 
 
+def test_the_map_layer_follows_the_registry_and_never_shows_a_source(
+    app: App, admin: FlaskClient
+) -> None:
+    def layer() -> dict[int, dict[str, Any]]:
+        answer = app.flask.test_client().get("/api/geo/cameras.geojson")  # the wall: no session
+        assert answer.status_code == 200 and answer.mimetype == "application/geo+json"
+        return {f["properties"]["id"]: f for f in answer.get_json()["features"]}
+
+    secret = "rtsp://admin:hunter2@10.1.2.3/live"
+    camera = admin.post("/api/cameras", json=new_camera(app, code=f"{tag()}-M", source=secret))
+    camera = camera.get_json()
+    shown = layer()[camera["id"]]
+    assert shown["geometry"]["coordinates"] == [camera["long"], camera["lat"]]
+    assert shown["properties"]["name"] == camera["name"]
+    assert shown["properties"]["township_id"] == camera["township_id"]
+    assert "hunter2" not in json.dumps(shown) and "source" not in shown["properties"]
+    assert len([i for i in layer() if i != camera["id"]]) >= 60  # the demo county's too
+
+    admin.post(f"/api/cameras/{camera['id']}/disable")
+    assert camera["id"] not in layer()  # a disabled camera leaves the wall's map and tiles
+    admin.delete(f"/api/cameras/{camera['id']}")
+
+
 def test_a_camera_without_a_code_gets_the_next_cam_number(app: App, admin: FlaskClient) -> None:
     first = admin.post("/api/cameras", json=new_camera(app)).get_json()
     second = admin.post("/api/cameras", json=new_camera(app, code="")).get_json()
