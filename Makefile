@@ -28,7 +28,7 @@ VENDOR_JS := assets/vendor/socket.io.min.js assets/vendor/socket.io.min.js.map \
 
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 
-.PHONY: help venv install demo test browser tools bench lint clean distclean
+.PHONY: help venv install demo test soak browser tools bench lint clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 12
@@ -72,6 +72,13 @@ test: venv browser tools ## run pytest (PYTEST_ARGS=... selects tests or adds fl
 		$(PYTEST_ARGS) || { rc=$$?; \
 		if (( rc == 5 )); then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
 		exit $$rc; }
+
+SOAK_MINUTES ?= 10
+
+# The soak is deselected from `make test` (pyproject addopts: -m 'not soak'); -m soak selects it.
+soak: venv browser ## one wall against the busy demo for SOAK_MINUTES (10) minutes
+	@mkdir -p $(ARTIFACTS)
+	SOAK_MINUTES=$(SOAK_MINUTES) $(VENV_PY) -m pytest -q -s -m soak tests/soak $(PYTEST_ARGS)
 
 browser: ## install Debian chromium, chromium-driver and fonts-noto-cjk if missing
 	@bash scripts/ensure-browser.sh

@@ -4,18 +4,20 @@ the reporter (masked unless the role may see it), duplicates to merge into, near
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dash_leaflet as dl
 from dash import dcc, html
 
-from dashboard.i18n import t
+from dashboard.i18n import bundle, t
 from dashboard.office_layout import fact, light_dot, state_badge
 
 
 def side(detail: Mapping[str, Any], lang: str, *, may_merge: bool) -> list[Any]:
-    """Photos, reporter, result, duplicates and cameras: the right-hand column under the map."""
+    """Photos, reporter, result and duplicates: the right-hand column under the map. The
+    cameras are `camera_tiles`, outside what a refresh re-draws: their video plays on."""
     return [
         _section(t("console.case.result", lang), _result(detail, lang), "result"),
         _section(
@@ -27,9 +29,6 @@ def side(detail: Mapping[str, Any], lang: str, *, may_merge: bool) -> list[Any]:
         )
         if "duplicates" in detail
         else None,
-        _section(
-            t("console.case.cameras", lang), _cameras(detail.get("cameras") or [], lang), "cameras"
-        ),
     ]
 
 
@@ -56,15 +55,24 @@ def _photos(photos: Sequence[Mapping[str, Any]], lang: str) -> Any:
         className="case-photos",
         children=[
             html.A(
-                html.Img(src=p["thumb_url"], alt=f"#{p['id']}"),
+                _thumb(p, lang),
                 href=p["url"],
                 target="_blank",
                 rel="noopener",
                 className="case-photo",
+                **{"data-photo-id": str(p["id"]), "data-kind": str(p.get("kind") or "")},
             )
             for p in photos
         ],
     )
+
+
+def _thumb(photo: Mapping[str, Any], lang: str) -> Any:
+    """The thumbnail; an evidence photo (a camera's snapshot) carries a 证据 mark."""
+    image = html.Img(src=photo["thumb_url"], alt=f"#{photo['id']}")
+    if photo.get("kind") != "evidence":
+        return image
+    return [image, html.Span(t("console.case.photo.evidence", lang), className="case-photo-kind")]
 
 
 def _reporter(reporter: Mapping[str, Any], lang: str) -> Any:
@@ -119,29 +127,85 @@ def _duplicates(detail: Mapping[str, Any], lang: str, may_merge: bool) -> Any:
     )
 
 
-def _cameras(cameras: Sequence[Mapping[str, Any]], lang: str) -> Any:
-    if not cameras:
-        return html.Div(t("console.case.cameras.none", lang), className="case-empty")
-    return html.Ul(
-        className="case-cameras",
+TILES = 4  # the nearest cameras the case page plays live (2×2)
+
+
+def _camera_status(status: str | None, lang: str) -> str:
+    known = ("online", "offline", "unknown", "disabled")
+    return t(f"console.case.camera.{status}", lang) if status in known else str(status or "")
+
+
+def _tile(n: int, camera: Mapping[str, Any], case_id: int, lang: str, may_save: bool) -> Any:
+    """One live tile: the video (assets/js/case_cameras.js plays it), its name and distance,
+    a status line the player writes, and the save-as-evidence button with its answer."""
+    return html.Figure(
+        id=f"case-tile-{n}",
+        className=f"case-tile is-{camera.get('status')}",
+        **{"data-camera-id": str(camera["id"]), "data-case-id": str(case_id)},
         children=[
-            html.Li(
-                className=f"case-camera is-{c.get('status')}",
+            html.Video(
+                id=f"case-tile-video-{n}",
+                className="case-tile-video",
+                autoPlay=True,
+                muted=True,
+                **{"data-camera-id": str(camera["id"])},
+            ),
+            html.Figcaption(
+                className="case-tile-caption",
                 children=[
-                    html.Span(className="case-camera-dot"),
-                    html.Span(c["name"], className="case-camera-name"),
-                    html.Span(f"{c['distance_m']} m", className="case-camera-distance"),
+                    html.Span(camera["name"], className="case-tile-name"),
+                    html.Span(f"{camera['distance_m']} m", className="case-tile-distance"),
                     html.Span(
-                        t(f"console.case.camera.{c.get('status')}", lang)
-                        if c.get("status") in ("online", "offline")
-                        else c.get("status"),
-                        className="case-camera-status",
+                        _camera_status(camera.get("status"), lang),
+                        id=f"case-tile-status-{n}",
+                        className="case-tile-status",
                     ),
                 ],
-            )
-            for c in cameras
+            ),
+            html.Div(
+                className="case-tile-tools",
+                children=[
+                    html.Button(
+                        t("console.snap.save", lang),
+                        id=f"case-tile-save-{n}",
+                        className="ch-btn is-small case-tile-save",
+                        type="button",
+                        **{"data-camera-id": str(camera["id"])},
+                    )
+                    if may_save
+                    else None,
+                    html.Div(id=f"case-tile-msg-{n}", className="case-tile-msg", role="status"),
+                ],
+            ),
         ],
     )
+
+
+def camera_tiles(detail: Mapping[str, Any], lang: str) -> list[Any]:
+    """The nearest cameras live, nearest first (at most four, 2×2), or "no camera nearby"."""
+    cameras = list(detail.get("cameras") or [])[:TILES]
+    title = html.H2(t("console.case.cameras", lang))
+    if not cameras:
+        return [title, html.Div(t("console.case.cameras.none", lang), className="case-empty",
+                                id="case-cameras-none")]  # fmt: skip
+    case_id = detail["case"]["id"]
+    may_save = bool(detail.get("may_add_evidence"))
+    return [
+        title,
+        html.Div(
+            id="case-tiles",
+            className=f"case-tiles is-{len(cameras)}",
+            **{
+                "data-case-id": str(case_id),
+                "data-strings": json.dumps(
+                    bundle(("camera.player.", "console.snap."), lang),
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                ),
+            },
+            children=[_tile(n, c, case_id, lang, may_save) for n, c in enumerate(cameras, 1)],
+        ),
+    ]
 
 
 def case_map(case: Mapping[str, Any], tile_url: str = "") -> html.Div:

@@ -158,7 +158,7 @@ def parser() -> argparse.ArgumentParser:
     web.set_defaults(fn=cmd_web)
     worker = sub.add_parser("worker", help="production: the clock (SLA lights, presence)")
     worker.set_defaults(fn=cmd_worker)
-    media = sub.add_parser("media", help="production: the media process (placeholder)")
+    media = sub.add_parser("media", help="production: cameras and calls (one per deployment)")
     media.set_defaults(fn=cmd_media)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")

@@ -12,6 +12,8 @@ from typing import Any
 
 PREFIX = "COMMANDHALL_"
 LANGS = ("zh-CN", "en")
+# Where the camera gateway and the MCU run: in the web process, or in `commandhall media`.
+MEDIA_MODES = ("embedded", "remote")
 
 
 class ConfigError(ValueError):
@@ -38,6 +40,7 @@ class Settings:
     simulator_speed: float = 1.0  # how many times faster than life the demo workers walk
     demo_seed: int = 2024
     jurisdiction_id: str = "yunling.gov.cn"  # Open311 jurisdiction_id this server answers to
+    media: str = "embedded"  # "remote": the media process, reached through Redis (media.relay)
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:
@@ -60,6 +63,16 @@ class Settings:
             raise ConfigError(
                 f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://, "
                 f"got {self.redis_url!r}"
+            )
+        if self.media not in MEDIA_MODES:
+            raise ConfigError(
+                f"{PREFIX}MEDIA must be one of {MEDIA_MODES} (embedded: cameras and calls in "
+                f"the web process; remote: in `commandhall media`), got {self.media!r}"
+            )
+        if self.media == "remote" and not self.redis_url:
+            raise ConfigError(
+                f"{PREFIX}MEDIA=remote needs {PREFIX}REDIS_URL: the web processes reach the "
+                "media process through Redis"
             )
         if not 1 <= self.db_pool_size <= 200:
             raise ConfigError(
@@ -100,6 +113,7 @@ class Settings:
             "tile_url": get("TILE_URL"),
             "lang": get("LANG", "zh-CN"),
             "jurisdiction_id": get("JURISDICTION_ID", "yunling.gov.cn"),
+            "media": env.get(PREFIX + "MEDIA", "embedded").strip().lower() or "embedded",
         }
         anonymous = get("ANONYMOUS_SCREENS").strip().lower()
         if anonymous:

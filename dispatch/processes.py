@@ -8,7 +8,8 @@ processes against PostgreSQL and Redis (docs/deploy.md):
   mode), so a web process never forks more workers: scale by running several on different
   ports behind nginx with sticky routing. Each tails the event log for its own screens.
 - worker: the clock (SLA lights), and the presence sweep when positions are installed.
-- media: a placeholder for calls and cameras; it joins the bus and says it is alive.
+- media: the camera gateway and the conferences MCU (aiortc, one asyncio loop), served to the
+  web processes over Redis (media.relay); exactly one per deployment.
 
 Web and worker migrate the schema at start (under a PostgreSQL advisory lock, so several may
 start at once); worker and media, with Redis configured, keep a liveness key
@@ -17,6 +18,7 @@ start at once); worker and media, with Redis configured, keep a liveness key
 
 from __future__ import annotations
 
+import importlib
 import logging
 import runpy
 import signal
@@ -25,7 +27,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dispatch.bootstrap import App, BusPublisher, Periodic, build_core, create_app, make_bus
+from dispatch.bootstrap import App, BusPublisher, Periodic, build_core, create_app
 from dispatch.config import ConfigError, Settings
 from dispatch.service import actions
 from dispatch.service.core import Core
@@ -250,13 +252,61 @@ def run_worker(settings: Settings, *, tick_interval: float = TICK_INTERVAL) -> i
 
 
 def run_media(settings: Settings) -> int:
-    """A placeholder until the media issue: on the bus, and alive."""
-    bus = make_bus(settings)
-    bus.listen(lambda seq: log.debug("media: log head is now %s", seq))
-    tasks: list[Periodic] = []
-    if settings.redis_url:
-        beat(bus, "media")()
-        tasks.append(Periodic("liveness", BEAT_INTERVAL, beat(bus, "media")))
-    else:
-        log.warning("media: no COMMANDHALL_REDIS_URL; the embedded demo needs no media process")
-    return serve_until_signalled("media", tasks, bus)
+    """The media process: the camera gateway (and the conferences MCU, when installed) on one
+    asyncio loop, served to the web processes through Redis (media.relay)."""
+    from media.embedded import EmbeddedMedia
+    from media.loop import MediaLoop
+    from media.relay import RelayServer
+    from media.remote import CAMERAS, CONFERENCES
+
+    if not settings.redis_url:
+        raise ConfigError(
+            "commandhall media needs COMMANDHALL_REDIS_URL: the web processes reach it through "
+            "Redis (the embedded demo runs cameras and calls in the web process instead)"
+        )
+    core, _names = build_core(settings)
+    assert isinstance(core.publisher, BusPublisher)
+    bus = core.publisher.bus
+    loop = MediaLoop()
+    loop.start()
+    relay = RelayServer(settings.redis_url, prefix=settings.redis_prefix)
+    cameras = EmbeddedMedia.for_app(settings, core, loop)
+    cameras.listen(lambda status: relay.publish(CAMERAS, status))
+    relay.serve(CAMERAS, cameras)
+    services: list[Any] = [cameras]
+    conferences = conference_service(settings, loop)
+    if conferences is not None:
+        conferences.listen(lambda state: relay.publish(CONFERENCES, state))
+        relay.serve(CONFERENCES, conferences)
+        services.insert(0, conferences)  # stopped first: rooms end while the relay still talks
+    try:
+        relay.start()
+    except RuntimeError as exc:
+        log.error("media: %s", exc)
+        loop.stop()
+        return 1
+    beat(bus, "media")()
+    tasks = [Periodic("liveness", BEAT_INTERVAL, beat(bus, "media"))]
+    try:
+        return serve_until_signalled("media", tasks, bus)
+    finally:
+        for service in services:  # rooms end with a reason; viewers are hung up
+            try:
+                service.stop()
+            except Exception:
+                log.exception("media: stopping %s failed", type(service).__name__)
+        relay.stop()
+        loop.stop()
+        core.db.dispose()
+
+
+def conference_service(settings: Settings, loop: Any) -> Any | None:
+    """The MCU (media.mcu.service.EmbeddedConferences) on the media loop, when installed.
+    Its recordings go to the data directory, which the web processes must share."""
+    try:
+        module = importlib.import_module("media.mcu.service")
+    except ImportError:
+        log.info("media: no conferences yet (media.mcu.service is not installed)")
+        return None
+    return module.EmbeddedConferences(loop, data_dir=settings.data_dir,
+                                      ice_servers=settings.ice_servers)  # fmt: skip

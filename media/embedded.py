@@ -39,16 +39,22 @@ class MediaSettings(Protocol):
 
 
 class EmbeddedMedia:
-    def __init__(self, gateway_config: GatewayConfig, cameras: CameraLookup) -> None:
-        self.loop = MediaLoop()
+    def __init__(
+        self, gateway_config: GatewayConfig, cameras: CameraLookup, loop: MediaLoop | None = None
+    ) -> None:
+        self.loop = loop or MediaLoop()  # the media process shares one with the conferences
+        self._owns_loop = loop is None  # a shared loop is stopped by whoever made it
         self.cameras = cameras
         self.listeners: list[StatusListener] = []
         self.gateway = Gateway(gateway_config, on_status=self._changed)
 
     @classmethod
-    def for_app(cls, settings: MediaSettings, core: Core) -> EmbeddedMedia:
+    def for_app(
+        cls, settings: MediaSettings, core: Core, loop: MediaLoop | None = None
+    ) -> EmbeddedMedia:
+        """The gateway as the embedded app and the media process both build it."""
         config = GatewayConfig(ice_servers=settings.ice_servers, data_dir=settings.data_dir)
-        media = cls(config, database_cameras(core))
+        media = cls(config, database_cameras(core), loop)
         media.listen(registry_status(core))
         return media
 
@@ -64,7 +70,8 @@ class EmbeddedMedia:
             self.loop.call(self.gateway.close(), timeout=10)
         except (TimeoutError, RuntimeError) as exc:
             log.warning("media: closing the gateway: %s", exc)
-        self.loop.stop()
+        if self._owns_loop:
+            self.loop.stop()
 
     # -- for the signalling handlers (any thread) ---------------------------------------
 
@@ -79,6 +86,18 @@ class EmbeddedMedia:
 
     def unwatch(self, viewer_id: str) -> bool:
         return self.loop.call(self.gateway.unwatch(viewer_id), timeout=10)
+
+    def snapshot(self, camera_id: int) -> bytes:
+        """A JPEG of the camera now; WatchError not_found, disabled, offline or timeout."""
+        from media.snapshot import SNAPSHOT_TIMEOUT
+
+        camera = self.camera(camera_id)
+        if camera is None:
+            raise WatchError("not_found", f"there is no camera {camera_id}", "camera_id")
+        try:
+            return self.loop.call(self.gateway.snapshot(camera), timeout=SNAPSHOT_TIMEOUT + 5)
+        except TimeoutError:
+            raise WatchError("timeout", f"no snapshot within {SNAPSHOT_TIMEOUT + 5:g} s") from None
 
     def status(self, camera_ids: Iterable[int] | None = None) -> list[CameraStatus]:
         ids = None if camera_ids is None else list(camera_ids)

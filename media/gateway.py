@@ -60,6 +60,10 @@ class Answer:
     def to_wire(self) -> dict[str, str]:
         return {"viewer_id": self.viewer_id, "sdp": self.sdp, "type": self.type}
 
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Answer:
+        return cls(str(data["viewer_id"]), str(data["sdp"]), str(data["type"]))
+
 
 @dataclass
 class Viewer:
@@ -123,7 +127,7 @@ class Gateway:
             )
         if len(self.viewers) >= self.config.max_viewers:
             raise WatchError("busy", f"the gateway already serves {len(self.viewers)} viewers")
-        upstream = self._upstream(camera)
+        upstream = self.acquire(camera)
         ice = [RTCIceServer(**server) for server in self.config.ice_servers]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=ice or None))
         track = CameraTrack(upstream)
@@ -135,7 +139,7 @@ class Gateway:
         except Exception as exc:
             await pc.close()
             track.stop()
-            self._release(upstream)
+            self.release(upstream)
             raise WatchError(
                 "unsupported",
                 f"cannot answer this offer with constrained-baseline H.264 "
@@ -166,7 +170,7 @@ class Gateway:
             return False
         await viewer.pc.close()
         viewer.track.stop()
-        self._release(viewer.upstream)
+        self.release(viewer.upstream)
         return True
 
     async def _expire(self, viewer_id: str) -> None:
@@ -178,7 +182,8 @@ class Gateway:
 
     # -- upstreams -------------------------------------------------------------------
 
-    def _upstream(self, camera: Camera) -> Upstream:
+    def acquire(self, camera: Camera) -> Upstream:
+        """The camera's one upstream, made on first use; pair with `release`."""
         key = (camera.id, camera.source)
         upstream = self.upstreams.get(key)
         if upstream is None:
@@ -187,7 +192,7 @@ class Gateway:
             self.upstreams[key] = upstream
         return upstream
 
-    def _release(self, upstream: Upstream) -> None:
+    def release(self, upstream: Upstream) -> None:
         """After a viewer left: close the upstream once it has had none for `linger`."""
         if upstream.sinks:
             return
@@ -210,6 +215,12 @@ class Gateway:
         """The camera's current upstream, if it has one (for status and tests)."""
         found = [u for (cid, _), u in self.upstreams.items() if cid == camera_id]
         return found[-1] if found else None
+
+    async def snapshot(self, camera: Camera) -> bytes:
+        """A JPEG of what the camera shows now (media.snapshot: its last keyframe, decoded)."""
+        from media.snapshot import snapshot
+
+        return await snapshot(self, camera)
 
     # -- status and shutdown -----------------------------------------------------------
 

@@ -148,7 +148,10 @@ class MediaNamespace(Namespace):  # type: ignore[misc]
         if not isinstance(viewer_id, str) or viewer_id not in mine:
             return _error("not_found", f"this connection has no viewer {viewer_id!r}", "viewer_id")
         mine.discard(viewer_id)
-        return {"ok": self.media.unwatch(viewer_id)}
+        try:
+            return {"ok": self.media.unwatch(viewer_id)}
+        except WatchError as exc:  # the media process did not answer in time
+            return exc.to_wire()
 
     def on_status(self, data: Any = None) -> dict[str, Any]:
         ids = (data if isinstance(data, dict) else {}).get("camera_ids")
@@ -160,7 +163,10 @@ class MediaNamespace(Namespace):  # type: ignore[misc]
                 ids = [_camera_id(i) for i in ids]
             except ValueError as exc:
                 return _error("invalid", str(exc), "camera_ids")
-        return {"cameras": [s.to_wire() for s in self.media.status(ids)]}
+        try:
+            return {"cameras": [s.to_wire() for s in self.media.status(ids)]}
+        except WatchError as exc:  # a separate media process that is away or slow
+            return exc.to_wire()
 
     def _push_status(self, status: CameraStatus) -> None:
         if self.socketio is not None:

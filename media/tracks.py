@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from fractions import Fraction
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
@@ -32,27 +32,51 @@ MAX_QUEUE = 60
 # A PLI or FIR this soon after a keyframe went out is the receiver still waiting for it.
 PLI_GRACE = 1.0
 
+T = TypeVar("T")
 
-class CameraTrack(MediaStreamTrack):
+
+class QueueTrack(MediaStreamTrack, Generic[T]):
+    """A track that hands its sender what was pushed to it, waiting while nothing is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: deque[T] = deque()
+        self._wake = asyncio.Event()
+
+    def _append(self, item: T) -> None:
+        self._queue.append(item)
+        self._wake.set()
+
+    async def _next(self) -> T:
+        while not self._queue:
+            if self.readyState != "live":
+                raise MediaStreamError
+            self._wake.clear()
+            await self._wake.wait()
+        if self.readyState != "live":
+            raise MediaStreamError
+        return self._queue.popleft()
+
+    def stop(self) -> None:
+        super().stop()
+        self._queue.clear()
+        self._wake.set()
+
+
+class H264Track(QueueTrack[AccessUnit]):
+    """Coded pictures out as `av.Packet`s, from a keyframe on, with strictly increasing
+    90 kHz stamps. Too far behind (`max_queue`), it drops what it holds and waits for the
+    next keyframe (`overflowed` tells the subclass)."""
+
     kind = "video"
 
-    def __init__(self, upstream: Upstream, *, max_queue: int = MAX_QUEUE) -> None:
+    def __init__(self, max_queue: int) -> None:
         super().__init__()
-        self.upstream, self.max_queue = upstream, max_queue
-        self._queue: deque[AccessUnit] = deque()
-        self._wake = asyncio.Event()
-        self._waiting_keyframe = True  # for a keyframe
+        self.max_queue = max_queue
+        self._waiting_keyframe = True
         self._last_stamp: int | None = None
-        self._keyframe_sent_at = -1e9
         self.sent = 0  # access units handed to the sender
-        self.dropped = 0  # access units this viewer skipped (waiting for a keyframe, too slow)
-        cached = upstream.last_keyframe
-        if cached is not None:  # a picture now; its stamp is "now" on the camera's timeline
-            self._queue.append(cached.at(max(cached.timestamp, upstream.last_timestamp)))
-        upstream.attach(self)
-        upstream.request_keyframe()  # demo cameras: the next frame is an IDR
-
-    # -- from the upstream -------------------------------------------------------------
+        self.dropped = 0  # access units skipped (waiting for a keyframe, too slow)
 
     def push(self, unit: AccessUnit) -> None:
         if self.readyState != "live":
@@ -61,13 +85,47 @@ class CameraTrack(MediaStreamTrack):
             self.dropped += len(self._queue)
             self._queue.clear()
             self._waiting_keyframe = True
+            self.overflowed()
         if self._waiting_keyframe:
             if not unit.keyframe:
                 self.dropped += 1
                 return
             self._waiting_keyframe = False
-        self._queue.append(unit)
-        self._wake.set()
+        self._append(unit)
+
+    def overflowed(self) -> None:
+        """The queue was cut back: a subclass may ask for a keyframe sooner."""
+
+    def keyframe_sent(self) -> None:
+        """A keyframe went to the sender."""
+
+    async def recv(self) -> Packet[Any]:
+        unit = await self._next()
+        stamp = unit.timestamp
+        if self._last_stamp is not None and stamp <= self._last_stamp:
+            stamp = self._last_stamp + 1
+        self._last_stamp = stamp
+        if unit.keyframe:
+            self.keyframe_sent()
+        packet = Packet(unit.data)
+        packet.pts = packet.dts = stamp
+        packet.time_base = TIME_BASE
+        self.sent += 1
+        return packet
+
+
+class CameraTrack(H264Track):
+    def __init__(self, upstream: Upstream, *, max_queue: int = MAX_QUEUE) -> None:
+        super().__init__(max_queue)
+        self.upstream = upstream
+        self._keyframe_sent_at = -1e9
+        cached = upstream.last_keyframe
+        if cached is not None:  # a picture now; its stamp is "now" on the camera's timeline
+            self._queue.append(cached.at(max(cached.timestamp, upstream.last_timestamp)))
+        upstream.attach(self)
+        upstream.request_keyframe()  # demo cameras: the next frame is an IDR
+
+    # -- from the upstream -------------------------------------------------------------
 
     def restart(self) -> None:
         self._waiting_keyframe = True
@@ -82,29 +140,9 @@ class CameraTrack(MediaStreamTrack):
         self._waiting_keyframe = True
         self.upstream.request_keyframe()
 
-    async def recv(self) -> Packet[Any]:
-        while not self._queue:
-            if self.readyState != "live":
-                raise MediaStreamError
-            self._wake.clear()
-            await self._wake.wait()
-        if self.readyState != "live":
-            raise MediaStreamError
-        unit = self._queue.popleft()
-        stamp = unit.timestamp
-        if self._last_stamp is not None and stamp <= self._last_stamp:
-            stamp = self._last_stamp + 1
-        self._last_stamp = stamp
-        if unit.keyframe:
-            self._keyframe_sent_at = self.upstream.clock.monotonic()
-        packet = Packet(unit.data)
-        packet.pts = packet.dts = stamp
-        packet.time_base = TIME_BASE
-        self.sent += 1
-        return packet
+    def keyframe_sent(self) -> None:
+        self._keyframe_sent_at = self.upstream.clock.monotonic()
 
     def stop(self) -> None:
         super().stop()
         self.upstream.detach(self)
-        self._queue.clear()
-        self._wake.set()

@@ -58,6 +58,18 @@ class CameraStatus:
             "retry_in": self.retry_in,
         }
 
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> CameraStatus:
+        since, retry_in = data.get("since"), data.get("retry_in")
+        return cls(
+            int(data["camera_id"]),
+            State(data["state"]),
+            int(data.get("viewers", 0)),
+            data.get("error"),
+            datetime.fromisoformat(since) if since else None,
+            None if retry_in is None else float(retry_in),
+        )
+
 
 class Sink(Protocol):
     """A viewer of an upstream (a `CameraTrack`)."""

@@ -102,10 +102,11 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
 
 
 def seed_history(
-    core: Core, county: DemoCounty, names: Directory, *, days: int = 21, per_day: int = 45,
+    core: Core, county: DemoCounty, names: Directory, *, days: int = 30, per_day: int = 45,
     seed: int = 7,
 ) -> int:  # fmt: skip
-    """Weeks of cases in every state, driven through the domain with a synthetic clock."""
+    """A month of cases in every state (the wall's 30-day charts are full from the start),
+    driven through the domain with a synthetic clock."""
     rng = random.Random(seed)
     now = core.clock.now()
     created = 0

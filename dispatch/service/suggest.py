@@ -70,7 +70,9 @@ def registration(row: CaseRow) -> dict[str, str]:
     return {"category": cat.code, "urgency": row.urgency or cat.default_urgency}
 
 
-def duplicates(core: Core, names: Directory, row: CaseRow, *, limit: int = 5) -> list[dict]:
+def duplicates(
+    core: Core, names: Directory, row: CaseRow, *, limit: int = 5
+) -> list[dict[str, Any]]:
     """Open cases of the same category nearby, reported within the window either side."""
     from dispatch.service.queries import summary
 
@@ -99,7 +101,9 @@ def duplicates(core: Core, names: Directory, row: CaseRow, *, limit: int = 5) ->
     return found[:limit]
 
 
-def nearest_cameras(core: Core, row: CaseRow, *, limit: int = NEAREST_CAMERAS) -> list[dict]:
+def nearest_cameras(
+    core: Core, row: CaseRow, *, limit: int = NEAREST_CAMERAS
+) -> list[dict[str, Any]]:
     """The cameras nearest the case. The case page asks on every change, and a city has
     thousands of cameras: look in a box around the point, grown until the `limit` nearest
     found are closer than any camera outside it could be."""
