@@ -14,7 +14,8 @@ from typing import Any
 
 from dash import dcc, html
 
-from dashboard.case_side_layout import case_map, side
+from dashboard.case_calls import call_details
+from dashboard.case_side_layout import camera_tiles, case_map, side
 from dashboard.i18n import EN, t
 from dashboard.office_layout import (
     Viewer,
@@ -37,7 +38,7 @@ SYSTEM_ACTORS = frozenset({"", "system", "clock", "seed", "simulator", "worker"}
 DETAIL_KEYS = (
     "reason", "message", "result", "rating", "category", "urgency", "deadline", "unit_id",
     "department", "worker_id", "level", "hours", "master_id", "lead", "co", "ack_deadline",
-    "channel", "late", "on_time", "automatic",
+    "channel", "late", "on_time", "automatic", "camera",
 )  # fmt: skip
 _BOOLEAN_KEYS = frozenset({"late", "on_time", "automatic"})
 
@@ -280,6 +281,7 @@ def timeline(
                     html.Div(
                         _details(e.get("data") or {}, names, lang, tz), className="case-event-data"
                     ),
+                    call_details(e["type"], e.get("data") or {}, lang),
                 ],
             )
         )
@@ -356,6 +358,11 @@ def case_page(
                         className="case-aside",
                         children=[
                             case_map(case, tile_url),
+                            html.Section(
+                                camera_tiles(detail, lang),
+                                id="case-cameras",
+                                className="case-card is-cameras",
+                            ),
                             html.Div(side(detail, lang, may_merge=may_merge), id="case-side"),
                         ],
                     ),

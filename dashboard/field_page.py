@@ -175,6 +175,8 @@ register(
         "field.report.need_text": ("请描述问题或添加照片", "Describe the problem or add a photo"),
         "field.report.sent": ("已上报，编号 {ticket}", "Reported, ticket {ticket}"),
         "field.photo.close": ("关闭", "Close"),
+        # Video calls (assets/js/call.js draws the call itself)
+        "field.call.centre": ("呼叫指挥中心", "Call the centre"),
     }
 )
 
@@ -220,6 +222,7 @@ def render(lang: str, tile_url: str) -> str:
 <title>{escape(t("field.title", lang))}</title>
 <link rel="stylesheet" href="{asset_url("vendor/leaflet/leaflet.css")}">
 <link rel="stylesheet" href="{asset_url("phone/phone.css")}">
+<link rel="stylesheet" href="{asset_url("call.css")}">
 </head>
 <body class="phone-body">
 <div id="field-app" class="phone-app" data-lang-switch="{escape(switch)}"></div>
@@ -238,6 +241,9 @@ def render(lang: str, tile_url: str) -> str:
 <script src="{asset_url("phone/field_queue.js")}" defer></script>
 <script src="{asset_url("phone/field_task.js")}" defer></script>
 <script src="{asset_url("phone/field_report.js")}" defer></script>
+<script src="{asset_url("js/call_strings.js")}" defer></script>
+<script src="{asset_url("js/call_media.js")}" defer></script>
+<script src="{asset_url("js/call.js")}" defer></script>
 <script src="{asset_url("phone/field.js")}" defer></script>
 </body></html>"""
 

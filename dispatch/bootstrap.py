@@ -93,6 +93,7 @@ class App:
     socketio: SocketIO
     fanout: Fanout
     background: list[Any] = field(default_factory=list)
+    media: Any = None  # the camera gateway's face: snapshots for evidence (media.embedded)
     _started: bool = False
 
     def start(self) -> None:
@@ -159,13 +160,14 @@ def create_app(
         )
     )
     app = App(settings, core, names, bus, flask, socketio, fanout)
-    from media.embedded import EmbeddedMedia
     from media.signalling import MediaNamespace
 
-    media = EmbeddedMedia.for_app(settings, core)  # camera gateway; its loop starts with the app
+    media = make_media(settings, core)  # camera gateway; its loop starts with the app
     socketio.on_namespace(MediaNamespace(media, who=socket_principal, screens=tokens.verify,
                                          allow_anonymous=settings.anonymous_screens))  # fmt: skip
     app.background.append(media)
+    app.media = media
+    wire_calls(app, settings, media)
     assert core.positions is not None
     socketio.on_namespace(FieldNamespace(core, socket_principal))
     frames = PositionFrames(names, core.clock, emit)
@@ -178,6 +180,48 @@ def create_app(
 
         create_dash(app)
     return app
+
+
+def make_media(settings: Settings, core: Core) -> Any:
+    """The camera gateway: in this process (embedded), or in `commandhall media` through
+    Redis (COMMANDHALL_MEDIA=remote). A remote one's `client` also serves
+    media.remote.RemoteConferences, so both share one relay connection."""
+    if settings.media == "remote":
+        from media.remote import RemoteMedia
+
+        return RemoteMedia.for_app(settings, core)
+    from media.embedded import EmbeddedMedia
+
+    return EmbeddedMedia.for_app(settings, core)
+
+
+def wire_calls(app: App, settings: Settings, media: Any) -> None:
+    """Calls and conferences: the MCU (on the camera gateway's media loop, or in the media
+    process through the gateway's relay client), the /calls namespace, the recordings
+    endpoint, and a check every 15 s for calls whose room the MCU lost."""
+    from dispatch.api.calls import calls_api
+    from realtime.calls import CallsNamespace
+
+    app.flask.register_blueprint(calls_api)
+    conferences: Any
+    if settings.media == "remote":
+        from media.remote import RemoteConferences
+
+        conferences = RemoteConferences(media.client)  # started and stopped with `media`
+    else:
+        from media.mcu.service import EmbeddedConferences
+
+        conferences = EmbeddedConferences(
+            media.loop, data_dir=settings.data_dir, ice_servers=settings.ice_servers
+        )
+        # Before the gateway in the list: it owns the media loop and stops it.
+        app.background.insert(app.background.index(media), conferences)
+    namespace = CallsNamespace(
+        app.core, conferences, who=socket_principal, ice_servers=settings.ice_servers
+    )
+    app.socketio.on_namespace(namespace)
+    app.flask.extensions["commandhall.calls"] = namespace
+    app.background.append(Periodic("calls-reconcile", 15.0, namespace.reconcile))
 
 
 def socket_principal(auth: dict[str, Any]) -> Any:

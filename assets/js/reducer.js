@@ -11,7 +11,8 @@
  * map"). `whistles` are the called departments (吹哨报到) of those cases, times in ms.
  * `history` is the wall's thirty days before today (dispatch/service/wall_stats.py): today is
  * derived from `cases`, and folded into `history` at midnight. `calls` is what the calls
- * issue fills (calls in progress, by id); nothing writes it yet. Functions never mutate their
+ * issue fills (calls in progress, by id: the snapshot's stats.calls, then the call.* events;
+ * see applyCall). Functions never mutate their
  * arguments.
  *
  * Loads as a browser global (window.CommandHall) and as a Node module (tests/reducer_node.py).
@@ -89,7 +90,7 @@
       }
     });
     var calls = {};
-    (snapshot.calls || []).forEach(function (call) {
+    (snapshot.calls || stats.calls || []).forEach(function (call) {
       calls[call.id] = call;
     });
     var state = {
@@ -120,7 +121,26 @@
       cases: Object.assign({}, state.cases),
       whistles: Object.assign({}, state.whistles),
       history: (state.history || []).slice(),
+      calls: Object.assign({}, state.calls),
     });
+  }
+
+  /* ---- calls in progress (dispatch/service/calls.py): by call id, idempotent ---- */
+
+  function applyCall(draft, event) {
+    var data = event.data || {};
+    var id = data.call_id;
+    if (event.type === "call.started") {
+      draft.calls[id] = {
+        id: id, kind: data.kind, case_id: event.case_id, township_id: event.township_id,
+        township: (draft.townships || {})[event.township_id] || "", caller: data.caller,
+        callee: data.callee, status: data.status, started_at: event.at,
+      };
+    } else if (event.type === "call.answered" && draft.calls[id]) {
+      draft.calls[id] = Object.assign({}, draft.calls[id], { status: "active" });
+    } else if (event.type === "call.ended") {
+      delete draft.calls[id];
+    }
   }
 
   /* ---- whistle-and-report (吹哨报到): the parties of each case, from the events ---- */
@@ -307,6 +327,9 @@
       } else {
         delete draft.whistles[event.case_id];
       }
+    }
+    if (/^call\./.test(event.type)) {
+      applyCall(draft, event);
     }
     draft.seq = Math.max(draft.seq, event.seq);
   }

@@ -105,6 +105,42 @@
 
   var memo = {}; // part name → JSON of what was last pushed
 
+  /*
+   * What the case-derived parts (markers, shading, warnings, charts, tiles, banner, KPIs,
+   * latest) were last drawn from. The reducer never changes these in place and a position
+   * frame replaces only `workers`, so a push that brought nothing but positions finds them
+   * all identical and skips those parts: with 10,000 open cases they cost a few hundred ms a
+   * push (bench/bench_wall.py), while moving 2,500 workers is the one thing a frame needs.
+   */
+  var drawnFrom = { cases: null, whistles: null, history: null, calls: null, dayStart: null,
+    townships: null };
+
+  /** Whether anything but the workers changed since the last call (and remember it). */
+  function casesMoved(state) {
+    var moved = false;
+    Object.keys(drawnFrom).forEach(function (k) {
+      if (drawnFrom[k] !== state[k]) {
+        drawnFrom[k] = state[k];
+        moved = true;
+      }
+    });
+    return moved;
+  }
+
+  var caseKpis = null; // the KPIs of the cases, counted when the cases last changed
+
+  /** The KPI strip: the case counts recounted only when asked, the workers each time. */
+  function kpisNow(state, now, recount) {
+    if (recount || !caseKpis) {
+      caseKpis = CH.wallStats.kpis(state, now);
+    }
+    var counts = CH.workerCounts(state);
+    return Object.assign({}, caseKpis, {
+      workers_online: counts.workers_online,
+      workers_total: counts.total,
+    });
+  }
+
   /** Put `value` into the view unless the page already shows exactly that. */
   function offer(view, name, value, fresh) {
     var signature = JSON.stringify(value);
@@ -144,10 +180,16 @@
     safely("alert", function () {
       CH.wallAlert.show(ctx.refusal, strings);
     });
+    // Cases stop being "new" with time alone, so the state is also looked at once a minute.
+    var minute = clock.time.slice(-2) === "00";
+    var moved = false; // the cases (or anything else but the workers) changed
     if (state && (ctx.dirty || ctx.fresh)) {
+      moved = casesMoved(state) || ctx.fresh;
       safely("workers", function () {
         CH.wallWorkers.sync(state.workers); // straight onto the map, not through Dash
       });
+    }
+    if (state && (moved || minute)) {
       safely("cases", function () {
         CH.wallCases.sync(state, ctx.now);
       });
@@ -174,17 +216,19 @@
         CH.wallCases.tick(ctx.now);
       });
     }
-    // Cases stop being "new" with time alone, so the state is also looked at once a minute.
-    var look = ctx.dirty || ctx.fresh || clock.time.slice(-2) === "00";
+    var look = ctx.dirty || ctx.fresh || minute;
     if (!state || !look) {
       return out;
     }
     // The parts Dash renders go into the one `wall-view` store (one callback, one render),
     // and only the parts that changed: Dash spends about 2 ms per component it is handed.
     var view = ctx.fresh ? { fresh: true } : {};
-    offer(view, "kpis", CH.wallStats.kpis(state, ctx.now), ctx.fresh);
+    var recount = moved || minute;
+    offer(view, "kpis", kpisNow(state, ctx.now, recount), ctx.fresh);
     offer(view, "workers", CH.workerCounts(state), ctx.fresh);
-    offer(view, "latest", latestRows(state, ctx.now, ctx.tzOffset, strings), ctx.fresh);
+    if (recount) {
+      offer(view, "latest", latestRows(state, ctx.now, ctx.tzOffset, strings), ctx.fresh);
+    }
     if (Object.keys(view).length) {
       out["wall-view"] = { data: view };
     }

@@ -31,26 +31,54 @@
   var WORKER_RADIUS = 9; // px at 1080 lines
   var WorkerGlyph = null; // the L.CircleMarker subclass, made once Leaflet is there
 
-  /** The glyph as one SVG path: an outer ring, and a head and shoulders inside it. Filled
-   *  even-odd, the ring's inner circle cuts the disc open and the person inside fills again. */
+  var tails = {}; // radius → the glyph after its centre, in relative commands
+
+  /**
+   * The glyph as one SVG path: an outer ring, and a head and shoulders inside it. Filled
+   * even-odd, the ring's inner circle cuts the disc open and the person inside fills again.
+   * Everything after the first point is relative, so it is made once per radius and a move
+   * is "M<x>,<y>" and that tail: a frame moving 2,500 workers builds 2,500 short strings, not
+   * 2,500 × 20 formatted numbers.
+   */
   function glyphPath(p, r) {
+    if (tails[r] === undefined) {
+      tails[r] = glyphTail(r);
+    }
+    return "M" + p.x + "," + p.y + tails[r];
+  }
+
+  function glyphTail(r) {
+    var out = "";
+    var pen = [0, 0]; // where the pen is, from the centre, rounded to 0.1 px
+    function round(v) {
+      return Math.round(v * 10) / 10;
+    }
+    function num(v) {
+      return round(v).toFixed(1);
+    }
+    function from(origin, x, y) {
+      return num(round(x) - origin[0]) + "," + num(round(y) - origin[1]);
+    }
+    function move(x, y) {
+      out += "m" + from(pen, x, y);
+      pen = [round(x), round(y)];
+    }
     function circle(cx, cy, cr) {
-      return (
-        "M" + (cx - cr).toFixed(1) + "," + cy.toFixed(1) + "a" + cr.toFixed(1) + "," +
-        cr.toFixed(1) + " 0 1,0 " + (2 * cr).toFixed(1) + ",0a" + cr.toFixed(1) + "," +
-        cr.toFixed(1) + " 0 1,0 " + (-2 * cr).toFixed(1) + ",0z"
-      );
+      move(cx - cr, cy); // after "z" the pen is back here
+      var c = num(cr);
+      out += "a" + c + "," + c + " 0 1,0 " + num(2 * cr) + ",0a" + c + "," + c + " 0 1,0 " +
+        num(-2 * cr) + ",0z";
     }
-    function at(dx, dy) {
-      return (p.x + dx * r).toFixed(1) + "," + (p.y + dy * r).toFixed(1);
-    }
-    return (
-      circle(p.x, p.y, r) +
-      circle(p.x, p.y, r * 0.74) +
-      circle(p.x, p.y - r * 0.26, r * 0.2) +
-      "M" + at(-0.4, 0.5) + "C" + at(-0.4, 0.14) + " " + at(-0.22, 0.02) + " " + at(0, 0.02) +
-      "S" + at(0.4, 0.14) + " " + at(0.4, 0.5) + "z"
-    );
+    circle(0, 0, r);
+    circle(0, 0, r * 0.74);
+    circle(0, -r * 0.26, r * 0.2);
+    move(-0.4 * r, 0.5 * r);
+    var shoulder = pen;
+    out += "c" + from(shoulder, -0.4 * r, 0.14 * r) + " " + from(shoulder, -0.22 * r, 0.02 * r) +
+      " " + from(shoulder, 0, 0.02 * r);
+    var neck = [0, round(0.02 * r)];
+    out += "s" + from(neck, 0.4 * r, 0.14 * r) + " " + from(neck, 0.4 * r, 0.5 * r) + "z";
+    return out;
   }
 
   function glyphClass() {
@@ -73,6 +101,23 @@
 
   function located(w) {
     return typeof w.lat === "number" && typeof w.long === "number";
+  }
+
+  /**
+   * Whether moving `marker` to the worker's position changes a pixel. At the 1080-line wall's
+   * zoom a pixel is about 56 m: a walker's fix a second later is usually in the same one, and
+   * rewriting its path would cost the style, layout and paint of an SVG element for nothing.
+   * A move that stays in its pixel only updates the LatLng (getLatLng and a later zoom see it);
+   * the path is compared with where it is drawn, so small moves add up to a redraw.
+   */
+  function movesOnScreen(marker, w) {
+    var map = marker._map;
+    if (!map || !marker._point) {
+      return true;
+    }
+    var next = map.latLngToLayerPoint([w.lat, w.long]).round();
+    var drawn = marker._point.round();
+    return next.x !== drawn.x || next.y !== drawn.y;
   }
 
   /** Offline workers at the back, working ones in front (SVG paints in document order). */
@@ -101,6 +146,29 @@
       }
     },
 
+    /** An officer at the wall may call a worker from its marker (assets/js/call.js acts on
+     *  the button's data-call-worker); a kiosk nobody touches never opens it. */
+    offerCall: function (event) {
+      var id = event.target && event.target.workerId;
+      var d = id !== undefined ? this.drawn[id] : null;
+      if (!d) {
+        return;
+      }
+      var en = /[?&]lang=en\b/.test(window.location.search);
+      var box = document.createElement("div");
+      box.className = "wall-worker-popup";
+      var name = document.createElement("b");
+      name.textContent = d.worker.name || String(id);
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "ch-call-btn is-accept";
+      button.setAttribute("data-call-worker", String(id));
+      button.textContent = en ? "Video call" : "视频通话";
+      box.appendChild(name);
+      box.appendChild(button);
+      event.target.bindPopup(box).openPopup();
+    },
+
     /** Make the map show `workers` ({id: worker}); touches only the workers that changed. */
     sync: function (workers) {
       this.wanted = workers || {};
@@ -111,7 +179,8 @@
       var started = window.performance.now();
       var drawn = this.drawn;
       var wanted = this.wanted;
-      var count = { moved: 0, restyled: 0, added: 0, removed: 0, total: 0 };
+      var offerCall = this.offerCall.bind(this);
+      var count = { moved: 0, redrawn: 0, restyled: 0, added: 0, removed: 0, total: 0 };
       var Glyph = glyphClass();
       var radius = WORKER_RADIUS * scale();
       Object.keys(wanted).forEach(function (id) {
@@ -136,9 +205,11 @@
             pane: WORKERS_PANE,
             radius: radius,
             weight: 3 * scale(), // the dark edge under the fill; the stylesheet gives colours
-            interactive: false,
+            interactive: true, // a click offers a call (offerCall)
             className: "wall-worker is-" + presence,
           });
+          marker.workerId = id;
+          marker.on("click", offerCall);
           group.addLayer(marker);
           restack(marker, presence);
           drawn[id] = { worker: w, marker: marker };
@@ -146,7 +217,12 @@
           return;
         }
         if (d.worker.lat !== w.lat || d.worker.long !== w.long) {
-          d.marker.setLatLng([w.lat, w.long]);
+          if (movesOnScreen(d.marker, w)) {
+            d.marker.setLatLng([w.lat, w.long]);
+            count.redrawn += 1;
+          } else {
+            d.marker._latlng = window.L.latLng(w.lat, w.long); // a zoom will project it
+          }
           count.moved += 1;
         }
         var was = presenceOf(d.worker);

@@ -105,6 +105,7 @@
     S.details = {};
     S.fetchedAt = null;
     disconnectSocket();
+    if (window.CommandHall.calls) window.CommandHall.calls.stop();
     stopGps();
     F.outbox.pause();
     renderSignIn(message ? t("field.signin.refused", { message }) : "");
@@ -131,6 +132,9 @@
     if (S.gps.on) startGps();
     show();
     refresh();
+    // Calls ring on this page while it is open (assets/js/call.js).
+    const calls = window.CommandHall.calls;
+    if (calls) calls.start({ token: S.token, lang: F.cfg.lang });
   }
 
   function boot() {

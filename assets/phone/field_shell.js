@@ -49,6 +49,8 @@
         h("div", { class: "phone-header-title" }, shell.name, shell.grid),
         h("div", { class: "phone-header-tools" },
           shell.conn,
+          h("button", { type: "button", class: "phone-header-link", id: "field-call-centre",
+                        "data-call-centre": "1" }, t("field.call.centre")),
           h("a", { class: "phone-header-link", id: "field-lang", href: langLink + location.hash,
                    title: t("lang.switch") }, t("field.lang_short")),
           h("button", {

@@ -17,6 +17,7 @@ import dash
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from dashboard.case_actions_layout import TEXT_FIELDS, TOP, FormContext, action_of, actions_panel
+from dashboard.case_calls import call_panel, invite_options
 from dashboard.case_layout import (
     PARTS,
     Lookup,
@@ -93,7 +94,21 @@ def panel(detail: dict[str, Any], viewer: Viewer, lang: str) -> tuple[list[Any],
     ]  # fmt: skip
     sig = hashlib.sha1(json.dumps(sig_data, sort_keys=True, default=str).encode()).hexdigest()
     context = FormContext(detail, viewer, choices(lang), workers_for(detail), lang)
-    return actions_panel(context), sig
+    return [calls_part(detail, viewer, lang), *actions_panel(context)], sig
+
+
+def calls_part(detail: dict[str, Any], viewer: Viewer, lang: str) -> Any:
+    """视频通话 / 召开视频会商 on top of the actions (dashboard/case_calls.py)."""
+    names = the_app().names
+    options = invite_options(
+        detail["case"],
+        townships={u.id: u.name for u in names.townships()},
+        departments={d.code: (d.name_en if lang == EN else d.name)
+                     for d in names.departments.values()},
+        workers=[(w.id, w.name, w.township_id) for w in names.workers.values()],
+        whistle=[p["department"] for p in detail.get("whistle") or []],
+    )  # fmt: skip
+    return call_panel(detail["case"], options, viewer.role, lang)
 
 
 go_elsewhere("case")

@@ -316,3 +316,42 @@ Index(
     postgresql_ops={"text": "gin_trgm_ops"},
 )
 Index("ix_cases_text_bigrams", CASE_BIGRAMS, postgresql_using="gin")
+
+
+# -- video calls and conferences (dispatch/service/calls.py) --------------------------------
+
+
+class CallRow(Base):
+    """A call or conference: its MCU room, the case it is about (none when a grid worker
+    calls the centre), how it ended and its recording under data_dir."""
+
+    __tablename__ = "calls"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    room_id: Mapped[str] = mapped_column(String(60), unique=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    township_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # call | conference
+    started_by: Mapped[str] = mapped_column(String(80))  # the party key of the caller
+    caller_name: Mapped[str] = mapped_column(String(120), default="")
+    callee_name: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    recording_path: Mapped[str | None] = mapped_column(String(300))  # relative to data_dir
+    recording_seconds: Mapped[float | None] = mapped_column(Float)
+    recording_size: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class CallPartyRow(Base):
+    """Who a call invites (a worker, an office, the centre) and how it answered."""
+
+    __tablename__ = "call_parties"
+    __table_args__ = (UniqueConstraint("call_id", "party", name="uq_call_party"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    party: Mapped[str] = mapped_column(String(80))  # "worker:17", "township:3", "centre"
+    name: Mapped[str] = mapped_column(String(120), default="")
+    answer: Mapped[str | None] = mapped_column(String(20))  # accepted | declined
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the first join

@@ -66,6 +66,28 @@ def case_detail(case_id: int) -> ResponseReturnValue:
     return jsonify(casefile.case_detail(app.core, app.names, case_id, require_principal()))
 
 
+@casework.post("/cases/<int:case_id>/evidence/camera-snapshot")
+def camera_snapshot(case_id: int) -> ResponseReturnValue:
+    """调取视频截图: a snapshot of a camera kept with the case as evidence. JSON
+    {camera_id}; 201 with the photo's urls; 503 when the camera gives no picture now."""
+    from dispatch.api.rest import json_body
+    from dispatch.service import evidence
+
+    principal = require_principal()
+    body: Any = json_body()
+    if not isinstance(body, dict):
+        raise ValidationError("the body must be a JSON object: {camera_id}", field="body")
+    unknown = [k for k in body if k != "camera_id"]
+    if unknown:
+        raise ValidationError(f"unknown field {unknown[0]!r}; send only camera_id",
+                              field=unknown[0])  # fmt: skip
+    camera_id = evidence.camera_id_of(body.get("camera_id"))
+    app = the_app()
+    photo = evidence.save_camera_snapshot(app.core, principal, case_id, camera_id,
+                                          media=app.media)  # fmt: skip
+    return jsonify(photo), 201
+
+
 @casework.get("/photos/<int:photo_id>")
 @casework.get("/photos/<int:photo_id>/<variant>")
 def photo(photo_id: int, variant: str = "") -> ResponseReturnValue:

@@ -12,7 +12,13 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-from dispatch.api import openapi_cameras, openapi_cases, openapi_casework, openapi_workers
+from dispatch.api import (
+    openapi_calls,
+    openapi_cameras,
+    openapi_cases,
+    openapi_casework,
+    openapi_workers,
+)
 from dispatch.api.auth import CSRF_HEADER, SESSION_HOURS
 from dispatch.api.openapi_parts import SIGNED_IN, WRITE
 from dispatch.api.openapi_parts import error as _error
@@ -357,7 +363,7 @@ PATHS: dict[str, Schema] = {
 }
 
 SCHEMAS.update(openapi_cases.SCHEMAS)
-for part in (openapi_workers, openapi_casework, openapi_cameras):
+for part in (openapi_workers, openapi_casework, openapi_cameras, openapi_calls):
     PATHS.update(part.PATHS)
     SCHEMAS.update(part.SCHEMAS)
 

@@ -246,7 +246,7 @@ DISPATCH_PLAN = obj(
 PLANNERS = ", ".join(r.value for r in (Role.ADMIN, Role.DUTY, Role.SYSTEM))
 CASE_DETAIL = obj(
     ["case", "reporter", "timeline", "whistle", "photos", "merged_ids", "actions", "result",
-     "reopen_count", "pending_extension_hours", "cameras"],
+     "reopen_count", "pending_extension_hours", "cameras", "may_add_evidence"],
     {
         "case": ref("CaseSummary"),
         "reporter": ref("Reporter"),
@@ -287,6 +287,8 @@ CASE_DETAIL = obj(
                 "id": INT, "code": TEXT, "name": TEXT, "status": TEXT, "distance_m": INT,
             }),
         },
+        "may_add_evidence": {"type": "boolean", "description": "whether you may save a "
+                             "camera's snapshot as evidence (POST .../evidence/camera-snapshot)"},
     },
     "The whole case file as the principal may see it.",
 )  # fmt: skip

@@ -298,6 +298,37 @@ SEARCH = {
     },
 }  # fmt: skip
 
+SNAPSHOT = {
+    "summary": "调取视频截图: a camera's picture now, kept with the case as evidence",
+    "description": "The camera's last keyframe (or, when nobody watches it, the first one "
+    "after opening it) as a JPEG naming the camera and the time in its EXIF, stored as a "
+    "photo of kind evidence; the timeline gets case.evidence_added. The centre (duty, "
+    "leader, admin) may, and a township office on its own cases.",
+    "security": COOKIE_WRITE,
+    "parameters": [_param("case_id", "path", {"type": "integer", "minimum": 0})],
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": obj(
+            ["camera_id"], {"camera_id": {"type": "integer", "minimum": 1,
+                                          "description": "a registered, enabled camera"}},
+        )}},
+    },
+    "responses": {
+        "201": _json({"allOf": [ref("Photo")], "properties": {
+            "camera_id": INT, "camera": {"type": "string", "description": "its name"}}},
+            "the evidence photo"),
+        "400": _error("camera_id missing, not a whole number, or not a registered camera "
+                      "(unknown_camera); an unknown field"),
+        "401": _reply("Unauthorized"),
+        "403": _error("your role may not add evidence (forbidden), or csrf_failed"),
+        "404": _error("no such case, or outside your jurisdiction: the same body"),
+        "409": _error("the camera is disabled in the registry (camera_disabled)"),
+        "415": _error("the body is not application/json"),
+        "503": _error("the camera gives no picture now: offline, or no keyframe in time "
+                      "(camera_unavailable; the message says which)"),
+    },
+}  # fmt: skip
+
 ME_GET = {
     "summary": "Who the browser is signed in as, and its CSRF token",
     "description": "Served with the pages, beside the sign-in form (/login).",
@@ -307,6 +338,7 @@ ME_GET = {
 
 PATHS: dict[str, Schema] = {
     "/api/cases/{case_id}/detail": {"get": DETAIL},
+    "/api/cases/{case_id}/evidence/camera-snapshot": {"post": SNAPSHOT},
     "/api/photos/{photo_id}": {
         "get": {
             "summary": "A photo of a case within your jurisdiction",

@@ -224,6 +224,59 @@ class WhistleAckOverdue(Event):
     deadline: datetime
 
 
+@dataclass(frozen=True, kw_only=True)
+class CallEvent(Event):
+    """A video call or conference (dispatch/domain/calls.py). A grid worker may call the
+    centre without a case, so these are the only events whose case may be None."""
+
+    case_id: int | None  # type: ignore[assignment]
+    call_id: int
+    kind: str  # "call" | "conference"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallStarted(CallEvent):
+    type: ClassVar[str] = "call.started"
+    caller: str  # shown names: "值班员 李明", "网格员 张伟"
+    callee: str
+    status: str  # "ringing" (someone calls the centre) | "calling" (the centre calls out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallAnswered(CallEvent):
+    type: ClassVar[str] = "call.answered"
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallEnded(CallEvent):
+    type: ClassVar[str] = "call.ended"
+    end_reason: str  # dispatch/domain/calls.py EndReason
+    seconds: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallRecorded(CallEvent):
+    """The composite recording of a call on a case, playable from the case page."""
+
+    type: ClassVar[str] = "call.recorded"
+    recording: str  # the URL that serves it: /api/calls/<id>/recording
+    seconds: float
+    size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceAdded(Event):
+    """A picture was kept with the case as evidence: a camera's snapshot (调取视频截图).
+
+    Not a transition: the case stays in its state; the service records it as a note."""
+
+    type: ClassVar[str] = "case.evidence_added"
+    photo_id: int
+    camera_id: int | None = None
+    camera: str = ""  # the camera's name when the picture is a camera's snapshot
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -233,6 +286,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ExtensionApproved, ExtensionDenied, CaseEscalated, CaseSentDown, CaseMerged,
         CaseCancelled, CaseUrged, CaseSupervised, SlaTurnedYellow, SlaTurnedRed,
         WhistleBlown, WhistleAcknowledged, WhistlePartReported, WhistleAckOverdue,
+        CallStarted, CallAnswered, CallEnded, CallRecorded, EvidenceAdded,
     )
 }  # fmt: skip
 

@@ -159,6 +159,9 @@ def case_detail(core: Core, names: Directory, case_id: int, principal: Principal
         }
         detail["duplicates"] = suggest.duplicates(core, names, row)
     detail["cameras"] = suggest.nearest_cameras(core, row)
+    from dispatch.service.evidence import may_add_evidence  # it reads the case file's rules
+
+    detail["may_add_evidence"] = may_add_evidence(principal)
     return detail
 
 

@@ -175,4 +175,15 @@ def stats(
         "townships": townships,
         "history": history(core, now, township_id=township_id, scope=scope),
         "whistles": whistles(core, midnight, township_id=township_id, scope=scope),
+        # Calls in progress (the KPI "calls" and the incoming-call banner); the reducer
+        # follows the call.* events from here, idempotently (by call id).
+        "calls": calls_in_progress(core, township_id=township_id, scope=scope),
     }
+
+
+def calls_in_progress(
+    core: Core, *, township_id: int | None, scope: CaseScope | None
+) -> list[dict[str, Any]]:
+    from dispatch.service.calls import wall_calls
+
+    return wall_calls(core, township_id=township_id, scope=scope)

@@ -1,0 +1,341 @@
+"""A video call in real Chromium with fake camera and microphone: the duty officer clicks
+视频通话 on the case page in one browser, the grid worker's /field page rings in another and
+accepts, both see the MCU's composite (videoWidth > 0, framesDecoded rising), and after the
+officer ends it the recording is on the case timeline and plays.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
+
+from dispatch.bootstrap import App
+from tests.e2e.test_field import dispatched
+from tests.support import LiveServer, browser_sign_in, build_app, device_token, with_users
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data_dir: Path = tmp_path_factory.mktemp("calls-e2e")
+    app = with_users(build_app(data_dir, f"sqlite:///{data_dir / 'commandhall.db'}"))
+    live = LiveServer(app).start()
+    yield live
+    live.stop()
+
+
+def wait(driver: WebDriver, timeout: float = 15) -> WebDriverWait[WebDriver]:
+    return WebDriverWait(
+        driver, timeout, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
+    )
+
+
+def call_stats(driver: WebDriver) -> dict[str, Any]:
+    """What assets/js/call.js says of the call: remote video size, frames decoded (getStats)."""
+    stats: dict[str, Any] = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "CommandHall.calls.stats().then(done, (e) => done({error: String(e)}));"
+    )
+    return stats
+
+
+def sees_remote_video(driver: WebDriver, who: str) -> dict[str, Any]:
+    """Remote video with a size, and frames decoded rising over a second."""
+    wait(driver, 20).until(lambda d: call_stats(d)["videoWidth"] > 0, f"{who}: no remote video")
+    first = call_stats(driver)["framesDecoded"]
+    time.sleep(1.0)
+    later = call_stats(driver)
+    assert later["framesDecoded"] > first + 3, f"{who}: frames decoded {first} → {later}"
+    return later
+
+
+def sign_in(driver: WebDriver, url: str, username: str) -> None:
+    """Sign in through the form and wait until it has landed (else the next get() races it)."""
+    browser_sign_in(driver, url, username)
+    wait(driver).until(lambda d: "/login" not in d.current_url, "the sign-in never finished")
+
+
+def a_worker(app: App) -> int:
+    return max(app.names.workers)
+
+
+def test_the_officer_calls_the_worker_from_the_case_and_the_recording_plays_on_the_timeline(
+    server: LiveServer, chromium_driver: WebDriver, phone_driver: WebDriver, artifacts_dir: Path
+) -> None:
+    app = server.app
+    worker = a_worker(app)
+    case_id = dispatched(app, worker, "路灯倒伏，需视频核实现场")
+    name = app.names.workers[worker].name
+
+    phone = phone_driver
+    phone.get(f"{server.url}/field?token={device_token(app, worker)}")
+    wait(phone).until(lambda d: d.find_element(By.ID, "field-worker").text == name)
+    wait(phone).until(
+        lambda d: d.execute_script(
+            "const s = CommandHall.calls._state.socket; return !!(s && s.connected)"
+        ),
+        "the phone's /calls socket never connected",
+    )
+
+    officer = chromium_driver
+    sign_in(officer, server.url, "duty")
+    officer.get(f"{server.url}/cases/{case_id}")
+    button = wait(officer).until(lambda d: d.find_element(By.ID, "case-call-worker"))
+    assert button.text == "视频通话" and button.get_attribute("data-call-worker") == str(worker)
+    wait(officer).until(
+        lambda d: d.execute_script(
+            "const s = CommandHall.calls._state.socket; return !!(s && s.connected)"
+        )
+    )
+    clicked = time.monotonic()
+    button.click()
+
+    # The phone rings: accept / decline, in Chinese.
+    accept = wait(phone).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#ch-call-ring .is-accept"), "no ring"
+    )
+    rang_after = time.monotonic() - clicked
+    ring_text = phone.find_element(By.CSS_SELECTOR, "#ch-call-ring .ch-call-ring-text").text
+    assert ring_text == "值班员 李明 邀请您视频通话"
+    assert phone.find_element(By.CSS_SELECTOR, "#ch-call-ring .is-decline").text == "拒绝"
+    phone.save_screenshot(str(artifacts_dir / "calls-field-ringing.png"))
+    accept.click()
+
+    officer_stats = sees_remote_video(officer, "officer")
+    phone_stats = sees_remote_video(phone, "worker")
+    wait(officer).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ch-call-people li")) == 2,
+        "the participant list never showed both",
+    )
+    people = [li.text for li in officer.find_elements(By.CSS_SELECTOR, "#ch-call-people li")]
+    assert any("李明" in p for p in people) and any(name in p for p in people)
+    assert officer.find_element(By.ID, "ch-call-status").text == "通话中"
+    # Mute shows in the list for everybody.
+    phone.find_element(By.ID, "ch-call-mute").click()
+    people_css = "#ch-call-people li"
+    wait(officer).until(
+        lambda d: any("已静音" in li.text for li in d.find_elements(By.CSS_SELECTOR, people_css))
+    )
+    time.sleep(1.5)  # a little more recording
+    officer.save_screenshot(str(artifacts_dir / "calls-case-page-in-call.png"))
+    phone.save_screenshot(str(artifacts_dir / "calls-field-in-call.png"))
+
+    officer.find_element(By.ID, "ch-call-end").click()
+    for driver in (officer, phone):
+        wait(driver).until(
+            lambda d: not d.find_element(By.ID, "ch-call").is_displayed(), "the call stayed open"
+        )
+
+    # The recording reaches the case timeline through the live push, and plays.
+    video = wait(officer, 20).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".case-event.is-call-recorded video"),
+        "no recording on the timeline",
+    )
+    label = officer.find_element(By.CSS_SELECTOR, ".case-event.is-call-recorded .case-event-type")
+    assert label.text == "通话录像"
+    officer.execute_script("arguments[0].scrollIntoView(); arguments[0].muted = true;"
+                           "arguments[0].play();", video)  # fmt: skip
+    wait(officer, 20).until(
+        lambda d: d.execute_script("return arguments[0].currentTime", video) > 0.2,
+        "the recording does not play",
+    )
+    duration = officer.execute_script("return arguments[0].duration", video)
+    width = officer.execute_script("return arguments[0].videoWidth", video)
+    assert duration > 1.0 and width > 0
+    officer.save_screenshot(str(artifacts_dir / "calls-case-timeline-recording.png"))
+    print(
+        f"\nring after {rang_after:.2f} s; officer {officer_stats['framesDecoded']} frames, "
+        f"phone {phone_stats['framesDecoded']} frames; timings {officer_stats['timings']}; "
+        f"recording {duration:.1f} s {width} px"
+    )
+
+
+def test_without_a_camera_the_call_continues_with_audio_and_says_so(
+    server: LiveServer, chromium_driver: WebDriver
+) -> None:
+    """getUserMedia failing for video: the overlay says so in Chinese, the call goes on."""
+    app = server.app
+    worker = min(app.names.workers)
+    case_id = dispatched(app, worker, "噪音扰民，视频沟通")
+    officer = chromium_driver
+    sign_in(officer, server.url, "duty")
+    officer.get(f"{server.url}/cases/{case_id}")
+    button = wait(officer).until(lambda d: d.find_element(By.ID, "case-call-worker"))
+    # No camera on this machine: video requests fail as Chromium fails them.
+    officer.execute_script(
+        "const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);"
+        "navigator.mediaDevices.getUserMedia = (c) => c.video"
+        "  ? Promise.reject(new DOMException('Requested device not found', 'NotFoundError'))"
+        "  : real(c);"
+    )
+    button.click()
+    note = wait(officer).until(lambda d: d.find_element(By.ID, "ch-call-note"))
+    wait(officer).until(lambda d: note.is_displayed() and note.text)
+    assert note.text == "未找到摄像头，已改为语音通话。"
+    wait(officer, 20).until(lambda d: call_stats(d)["connection"] == "connected")
+    officer.find_element(By.ID, "ch-call-leave").click()
+    wait(officer).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
+
+
+def test_a_conference_rings_the_township_console_which_joins_with_one_click(
+    server: LiveServer, chromium_driver: WebDriver, tmp_path_factory: pytest.TempPathFactory,
+    artifacts_dir: Path,
+) -> None:  # fmt: skip
+    """召开视频会商 with the picker's defaults (the case's township, department and worker):
+    the township office's console shows the invitation and joins with one click."""
+    from tests.conftest import new_chromium
+
+    app = server.app
+    worker = sorted(app.names.workers)[1]
+    case_id = dispatched(app, worker, "邻里纠纷，需要乡镇与部门会商")
+    township = app.names.workers[worker].township_id
+    assert township is not None
+    office = new_chromium((1280, 800), tmp_path_factory.mktemp("office-profile"))
+    try:
+        sign_in(office, server.url, f"town-{app.names.units[township].code.lower()}")
+        office.get(f"{server.url}/console")
+        wait(office).until(
+            lambda d: d.execute_script(
+                "const s = CommandHall.calls._state.socket; return !!(s && s.connected)"
+            )
+        )
+        officer = chromium_driver
+        sign_in(officer, server.url, "duty")
+        officer.get(f"{server.url}/cases/{case_id}")
+        wait(officer).until(lambda d: d.find_element(By.ID, "case-call-conference")).click()
+        ticked = [
+            box.get_attribute("value")
+            for box in officer.find_elements(By.CSS_SELECTOR, "#ch-call-picker input:checked")
+        ]
+        assert f"township:{township}" in ticked and f"worker:{worker}" in ticked
+        officer.find_element(By.ID, "ch-call-picker-start").click()
+
+        join = wait(office).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, "#ch-call-ring .is-accept"), "no invitation"
+        )
+        assert join.text == "加入"
+        text = office.find_element(By.CSS_SELECTOR, "#ch-call-ring .ch-call-ring-text").text
+        assert text == "值班员 李明 邀请您参加视频会商"
+        office.save_screenshot(str(artifacts_dir / "calls-office-invitation.png"))
+        join.click()
+        sees_remote_video(office, "office")
+        sees_remote_video(officer, "officer")
+        wait(officer).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ch-call-people li")) == 2
+        )
+        assert officer.find_element(By.ID, "ch-call-title").text == "视频会商"
+        office.find_element(By.ID, "ch-call-leave").click()  # the conference goes on
+        wait(officer).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ch-call-people li")) == 1
+        )
+        assert officer.find_element(By.ID, "ch-call").is_displayed()
+        officer.find_element(By.ID, "ch-call-end").click()
+        wait(officer).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
+    finally:
+        office.quit()
+
+
+def test_a_worker_calls_the_centre_the_wall_shows_it_and_a_duty_console_answers(
+    server: LiveServer, chromium_driver: WebDriver, phone_driver: WebDriver,
+    tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path,
+) -> None:  # fmt: skip
+    from tests.conftest import new_chromium
+
+    app = server.app
+    worker = sorted(app.names.workers)[2]
+    name = app.names.workers[worker].name
+    wall = new_chromium((1920, 1080), tmp_path_factory.mktemp("wall-profile"))
+    try:
+        wall.get(f"{server.url}/wall")
+        wait(wall, 30).until(lambda d: d.find_element(By.ID, "wall-call-banner"))
+        officer = chromium_driver
+        sign_in(officer, server.url, "duty")
+        officer.get(f"{server.url}/console")
+        wait(officer).until(
+            lambda d: d.execute_script(
+                "const s = CommandHall.calls._state.socket; return !!(s && s.connected)"
+            )
+        )
+        phone = phone_driver
+        phone.get(f"{server.url}/field?token={device_token(app, worker)}")
+        wait(phone).until(lambda d: d.find_element(By.ID, "field-worker").text == name)
+        button = wait(phone).until(lambda d: d.find_element(By.ID, "field-call-centre"))
+        assert button.text == "呼叫指挥中心"
+        wait(phone).until(
+            lambda d: d.execute_script(
+                "const s = CommandHall.calls._state.socket; return !!(s && s.connected)"
+            )
+        )
+        button.click()
+
+        banner = wall.find_element(By.ID, "wall-call-banner")
+        wait(wall, 15).until(lambda d: banner.is_displayed(), "the wall shows no incoming call")
+        assert name in wall.find_element(By.ID, "wall-call-text").text
+        wall.save_screenshot(str(artifacts_dir / "calls-wall-incoming.png"))
+        answer = wait(officer).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, "#ch-call-ring .is-accept")
+        )
+        ring = officer.find_element(By.CSS_SELECTOR, "#ch-call-ring .ch-call-ring-text").text
+        assert ring == f"网格员 {name} 呼叫指挥中心"
+        answer.click()
+        sees_remote_video(officer, "officer")
+        sees_remote_video(phone, "worker")
+        wait(wall, 15).until(lambda d: not banner.is_displayed(), "the banner stayed after answer")
+        phone.find_element(By.ID, "ch-call-leave").click()  # hanging up ends a one-to-one call
+        wait(officer).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
+    finally:
+        wall.quit()
+
+
+def test_an_officer_at_the_wall_calls_a_worker_from_its_marker(
+    server: LiveServer, chromium_driver: WebDriver, phone_driver: WebDriver
+) -> None:
+    import requests
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    from dispatch.domain.geometry import centroid
+    from tests.support import api_headers
+
+    app = server.app
+    worker = sorted(app.names.workers)[3]
+    name = app.names.workers[worker].name
+    long, lat = centroid(app.names.units[app.names.workers[worker].grid_id].polygon[0])
+    when = app.core.clock.now().isoformat(timespec="milliseconds")
+    fixes = [{"worker_id": worker, "time": when, "lat": lat, "long": long}]
+    posted = requests.post(f"{server.url}/api/positions", json={"fixes": fixes},
+                           headers=api_headers(app), timeout=10)  # fmt: skip
+    assert posted.status_code == 200, posted.text
+
+    phone = phone_driver
+    phone.get(f"{server.url}/field?token={device_token(app, worker)}")
+    wait(phone).until(lambda d: d.find_element(By.ID, "field-worker").text == name)
+    officer = chromium_driver
+    sign_in(officer, server.url, "duty")
+    officer.get(f"{server.url}/wall")
+    marker = wait(officer, 30).until(
+        lambda d: d.execute_script(
+            "const w = CommandHall.wallWorkers, d = w && w.drawn && w.drawn[arguments[0]];"
+            "return d ? d.marker.getElement() : null;", worker
+        ),
+        "the worker's marker never showed",
+    )  # fmt: skip
+    ActionChains(officer).move_to_element(marker).click().perform()
+    button = wait(officer).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".wall-worker-popup [data-call-worker]")
+    )
+    assert button.text == "视频通话" and button.get_attribute("data-call-worker") == str(worker)
+    button.click()
+    wait(phone).until(lambda d: d.find_element(By.CSS_SELECTOR, "#ch-call-ring .is-accept")).click()
+    sees_remote_video(phone, "worker")
+    sees_remote_video(officer, "officer at the wall")
+    officer.find_element(By.ID, "ch-call-end").click()
+    wait(phone).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
