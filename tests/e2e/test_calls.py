@@ -49,13 +49,15 @@ def call_stats(driver: WebDriver) -> dict[str, Any]:
 
 
 def sees_remote_video(driver: WebDriver, who: str) -> dict[str, Any]:
-    """Remote video with a size, and frames decoded rising over a second."""
+    """Remote video with a size, and frames decoded rising (by more than 3: a second at
+    15 fps; a loaded machine may take longer, so up to 10 s)."""
     wait(driver, 20).until(lambda d: call_stats(d)["videoWidth"] > 0, f"{who}: no remote video")
     first = call_stats(driver)["framesDecoded"]
-    time.sleep(1.0)
-    later = call_stats(driver)
-    assert later["framesDecoded"] > first + 3, f"{who}: frames decoded {first} → {later}"
-    return later
+    wait(driver, 10).until(
+        lambda d: call_stats(d)["framesDecoded"] > first + 3,
+        f"{who}: frames decoded stayed at {first} and a few more",
+    )
+    return call_stats(driver)
 
 
 def sign_in(driver: WebDriver, url: str, username: str) -> None:

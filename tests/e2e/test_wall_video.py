@@ -90,19 +90,21 @@ def test_every_tile_plays_and_a_tile_that_loses_its_camera_recovers_by_itself(
     driver.save_screenshot(str(artifacts_dir / "wall-video-1920x1080.png"))
 
     video.unlink()  # the gateway reads the file again at its end: the camera is gone
+    seen: list[dict[str, Any]] = []
     WebDriverWait(driver, 15, poll_frequency=0.25).until(
-        lambda d: tiles(d)[0]["player"] == "offline", "the tile never said its video was lost"
+        lambda d: seen.append(tiles(d)[0]) or seen[-1]["player"] == "offline",
+        "the tile never said its video was lost",
     )
-    lost = tiles(driver)[0]
-    assert "视频中断" in lost["status"], lost
-    frames = lost["frames"]
+    lost = seen[-1]
+    # The gateway says the camera went offline; or, first, the player saw the frames stop.
+    assert "视频中断" in lost["status"] or "画面停止" in lost["status"], lost
     assert all(t["player"] == "playing" for t in tiles(driver)[1:])  # the others play on
 
     shutil.copy(kept, video)
     back = wait_all_playing(driver, 40, "the tile did not play again when its camera came back")
     assert back[0]["status"] == "实时" and back[0]["camera"] == first
-    time.sleep(1.5)
-    assert tiles(driver)[0]["frames"] > frames, "frames did not flow again after the recovery"
+    time.sleep(1.5)  # (the player may have watched anew: its frame count then starts over)
+    assert tiles(driver)[0]["frames"] > back[0]["frames"], "frames stopped after the recovery"
     assert driver.find_element(By.ID, "wall-conn").get_attribute("class")
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
