@@ -22,6 +22,7 @@ register(
             "与案件的网格员 {name} 视频通话",
             "Call the case's worker {name}",
         ),
+        "case.calls.row.title": ("与本案网格员视频通话", "Video call with the case's grid worker"),
         "case.calls.no_worker": (
             "案件尚未派给网格员，无法直接通话",
             "The case has no grid worker to call yet",
@@ -160,3 +161,18 @@ def recording_player(data: Mapping[str, Any], lang: str) -> html.Div | None:
                    className="ch-link case-recording-link"),
         ],
     )  # fmt: skip
+
+
+def row_call_button(item: Mapping[str, Any], role: str, lang: str) -> html.Button | None:
+    """A console row's one-click call to the case's grid worker (assets/js/call.js acts on
+    the data attributes), for those who may start calls; None when no worker has the case."""
+    worker_id = item.get("worker_id")
+    if role not in _CALLER_ROLES or worker_id is None:
+        return None
+    data = {"data-call-worker": str(worker_id), "data-call-case": str(item["id"])}
+    return html.Button(
+        t("case.calls.call", lang),
+        className="ch-btn is-small ch-call-start console-call",
+        title=t("case.calls.row.title", lang),
+        **data,
+    )

@@ -14,6 +14,7 @@ from typing import Any
 
 from dash import dcc, html
 
+from dashboard.case_calls import row_call_button
 from dashboard.i18n import EN, t
 from dashboard.office_layout import (
     Choices,
@@ -259,6 +260,7 @@ def queue_row(
                 className="console-act",
                 children=[
                     button,
+                    row_call_button(item, viewer.role, lang),
                     dcc.Link(t("console.open_case", lang), href=href, className="ch-link"),
                 ],
             ),

@@ -341,3 +341,44 @@ def test_an_officer_at_the_wall_calls_a_worker_from_its_marker(
     sees_remote_video(officer, "officer at the wall")
     officer.find_element(By.ID, "ch-call-end").click()
     wait(phone).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
+
+
+def test_a_township_console_calls_a_cases_worker_from_the_row(
+    server: LiveServer, chromium_driver: WebDriver, phone_driver: WebDriver
+) -> None:
+    app = server.app
+    worker = sorted(app.names.workers)[5]
+    case_id = dispatched(app, worker, "井盖缺失，请网格员视频说明")
+    phone = phone_driver
+    phone.get(f"{server.url}/field?token={device_token(app, worker)}")
+    wait(phone).until(
+        lambda d: d.execute_script(
+            "const s = CommandHall.calls._state.socket; return !!(s && s.connected)"
+        ),
+        "the phone's /calls socket never connected",
+    )
+    township = app.names.workers[worker].township_id
+    assert township is not None
+    officer = chromium_driver
+    sign_in(officer, server.url, f"town-{app.names.units[township].code.lower()}")
+    officer.get(f"{server.url}/console")
+    wait(officer).until(
+        lambda d: d.execute_script(
+            "const s = CommandHall.calls._state.socket; return !!(s && s.connected)"
+        )
+    )
+    # Dispatched to the township: the first of its lists (待签收), its row with a call button.
+    row_button = f"tr[data-case-id='{case_id}'] [data-call-worker]"
+    button = wait(officer, 20).until(
+        lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, row_button)), None),
+        "no call button on the case's console row",
+    )
+    assert button.text == "视频通话"
+    assert button.get_attribute("data-call-worker") == str(worker)
+    assert button.get_attribute("data-call-case") == str(case_id)
+    button.click()
+    wait(phone).until(lambda d: d.find_element(By.CSS_SELECTOR, "#ch-call-ring .is-accept")).click()
+    sees_remote_video(phone, "worker")
+    sees_remote_video(officer, "the township office at its console")
+    officer.find_element(By.ID, "ch-call-end").click()
+    wait(phone).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
