@@ -16,8 +16,9 @@ the wall's zoom a pixel is about 56 m: most 3 m moves stay in their pixel and ar
 Fully drawn: navigation start (performance.now() = 0) to the first animation frame after a
 watcher installed before the page's own scripts (CDP Page.addScriptToEvaluateOnNewDocument,
 polling every 50 ms) sees all of: `#wall-conn` has class `is-connected`; `#wall-kpi-open`
-reads the number of open cases; `.wall-grids` paths for every grid; one `.wall-case` circle
-per case of the snapshot; one `.wall-worker` path per worker; the four charts drawn (an SVG
+reads the number of open cases; `.wall-grids` paths for every grid; a marker per case of the
+snapshot and per worker (both on canvases: CommandHall.wallCases/wallWorkers.count(), and the
+animation frame after that paints them); the four charts drawn (an SVG
 path in `#wall-chart-trend`, rows in `#wall-chart-channels`, `-townships`, `-categories`);
 rows in `#wall-warnings`. Each load is a fresh browser with an empty profile (a kiosk that
 boots), `--loads` of them. The heap is read after the last load (CDP HeapProfiler GC, then
@@ -36,8 +37,9 @@ and the in-page split (handler, view, worker layer, set_props) from the wrappers
     .venv/bin/python bench/bench_wall.py [--loads 5] [--frames 60] [--workers 2500]
         [--cases 10000] [--speed 3] [--what-if-plain] [--profile]
 
---what-if-plain injects a style that turns off the CSS animations and the red cases'
-drop-shadow, to measure what they cost (not the wall as shipped).
+--what-if-plain injects a style that turns off the CSS animations (the red cases' drop-shadow
+it also turned off is gone from the wall since the cases are on a canvas), to measure what they
+cost (not the wall as shipped).
 
 --profile writes a CPU profile of 10 s of frames (test-artifacts/bench-wall.cpuprofile;
 open it in Chromium's DevTools) and prints the heaviest functions.
@@ -108,14 +110,19 @@ DRAWN_WATCHER = """
   const count = (cls) =>
     (byClass[cls] = byClass[cls] || document.getElementsByClassName(cls)).length;
   const byId = (id) => document.getElementById(id);
+  // Cases and workers are drawn on canvases: their layers count what they drew.
+  const drawn = (layer) => {
+    const CH = window.CommandHall;
+    return CH && CH[layer] && CH[layer].count ? CH[layer].count() : 0;
+  };
   const rows = (id) => (byId(id) ? byId(id).getElementsByTagName('li').length : 0);
   const checks = {
     connected: () => !!byId('wall-conn') && byId('wall-conn').classList.contains('is-connected'),
     kpis: () => !!byId('wall-kpi-open')
       && byId('wall-kpi-open').textContent.trim() === String(want.open),
     grids: () => count('wall-grids') >= want.grids,
-    cases: () => count('wall-case') >= want.cases,
-    workers: () => count('wall-worker') >= want.workers,
+    cases: () => drawn('wallCases') >= want.cases,
+    workers: () => drawn('wallWorkers') >= want.workers,
     charts: () => { const t = document.getElementById('wall-chart-trend');
       return !!t && t.getElementsByTagName('path').length > 0 && rows('wall-chart-channels') > 0
         && rows('wall-chart-townships') > 0 && rows('wall-chart-categories') > 0; },

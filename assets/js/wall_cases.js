@@ -1,8 +1,12 @@
 /*
- * The wall's case markers, changed in place: one SVG circle per case the state holds, coloured
- * by its light (the stylesheet and the style below), red on top. A case that turned red in the
- * last half hour pulses, with a ring around it (wall-case-halo). The layer group comes from
- * dashboard/wall_map.py live_layer("cases"), handed over by CommandHall.wallMap.casesAdded.
+ * The wall's case markers, changed in place: one circle per case the state holds, coloured by
+ * its light, red on top. The bulk is drawn on one canvas (a Leaflet canvas renderer in the
+ * cases' pane): 10,000 SVG circles made every repaint of the wall style, lay out and paint
+ * 10,000 elements (docs/performance.md, the wall). A case that turned red in the last half
+ * hour is the exception: it is an SVG circle that pulses, with a ring around it
+ * (wall-case-halo), in a pane of its own above the canvas, so only those few animate. The
+ * layer group comes from dashboard/wall_map.py live_layer("cases"), handed over by
+ * CommandHall.wallMap.casesAdded.
  *
  * Markers are moved and restyled rather than rebuilt, as the worker markers are
  * (wall_workers.js): a dash-leaflet GeoJSON whose data changes rebuilds every layer, restarts
@@ -13,6 +17,8 @@
 
   var CH = (window.CommandHall = window.CommandHall || {});
   var CASES_PANE = "wall-cases-pane"; // dashboard/wall_map.py
+  var ALERT_PANE = "wall-alerts-pane"; // made here, just above the cases' canvas
+  var ALERT_PANE_Z = 455; // dashboard/wall_map.py CASES_PANE_Z + 5
   var NEW_FOR_MS = 10 * 60 * 1000; // reported in the last ten minutes: drawn larger, ringed
   var NEW_RED_MS = 30 * 60 * 1000; // turned red in the last half hour: pulses
   var COLOURS = { green: "#2fd67b", yellow: "#ffc53d", red: "#ff4d4f", closed: "#5d7189" };
@@ -42,6 +48,17 @@
     };
   }
 
+  /** The pane for the new reds' SVG, made once per map: dash-leaflet declares the others. */
+  function alertPane(map) {
+    var pane = map.getPane(ALERT_PANE);
+    if (!pane) {
+      pane = map.createPane(ALERT_PANE);
+      pane.style.zIndex = String(ALERT_PANE_Z);
+      pane.style.pointerEvents = "none";
+    }
+    return pane;
+  }
+
   function className(d) {
     return (
       "wall-case is-" + d.light + (d.fresh ? " is-new" : "") + (d.newRed ? " is-new-red" : "") +
@@ -53,6 +70,8 @@
     group: null, // the L.LayerGroup on the map, once dash-leaflet has added it
     wanted: null, // [state, now] last handed over (drawn when the group comes)
     drawn: {}, // id → {id, c, light, fresh, newRed, marker, halo}
+    canvas: null, // the renderer of the bulk (one per map)
+    svg: null, // the renderer of the new reds, above it
     redSince: {}, // id → when the case turned red, as far as the wall knows
     primed: false, // the first state has been seen: red cases after it turned red live
 
@@ -62,6 +81,13 @@
       }
       this.group = group;
       this.drawn = {};
+      this.canvas = window.L.canvas({ pane: CASES_PANE });
+      // Nothing on it takes a click; the workers' canvas below does.
+      this.canvas.once("add", function () {
+        this._container.style.pointerEvents = "none";
+      });
+      alertPane(group._map);
+      this.svg = window.L.svg({ pane: ALERT_PANE });
       if (this.wanted) {
         this.sync(this.wanted[0], this.wanted[1]);
       }
@@ -161,7 +187,12 @@
     add: function (d) {
       var marker = window.L.circleMarker(
         [d.c.lat, d.c.long],
-        Object.assign(look(d), { pane: CASES_PANE, interactive: false, className: className(d) })
+        Object.assign(look(d), {
+          pane: d.newRed ? ALERT_PANE : CASES_PANE,
+          renderer: d.newRed ? this.svg : this.canvas,
+          interactive: false,
+          className: className(d),
+        })
       );
       d.marker = marker;
       this.group.addLayer(marker);
@@ -183,9 +214,15 @@
       if (!changed) {
         return;
       }
+      var moves = d.newRed !== next.newRed; // between the canvas and the SVG above it
       d.light = next.light;
       d.fresh = next.fresh;
       d.newRed = next.newRed;
+      if (moves) {
+        this.group.removeLayer(marker);
+        this.add(d);
+        return;
+      }
       var style = look(d);
       marker.setStyle(style);
       marker.setRadius(style.radius);
@@ -201,7 +238,8 @@
     halo: function (d) {
       if (d.newRed && !d.halo) {
         d.halo = window.L.circleMarker([d.c.lat, d.c.long], {
-          pane: CASES_PANE,
+          pane: ALERT_PANE,
+          renderer: this.svg,
           radius: 16 * scale(),
           weight: 3 * scale(),
           color: COLOURS.red,
@@ -216,7 +254,7 @@
       }
     },
 
-    /** Red on top, closed at the back (SVG paints in document order). */
+    /** Red on top, closed at the back (canvas and SVG paint in layer order). */
     stack: function (d) {
       if (d.light === "closed") {
         d.marker.bringToBack();
@@ -241,6 +279,36 @@
     pulsing: function (id) {
       var d = this.drawn[id];
       return !!(d && d.newRed);
+    },
+
+    /** How many cases the map shows. */
+    count: function () {
+      return Object.keys(this.drawn).length;
+    },
+
+    /**
+     * What the map shows, read-only, for tests and the benchmark (the canvas has no element
+     * per marker to query): [{id, lat, long, light, fresh, newRed, svg, colour, radius}].
+     */
+    markers: function () {
+      var drawn = this.drawn;
+      var svg = this.svg;
+      return Object.keys(drawn).map(function (id) {
+        var d = drawn[id];
+        var m = d.marker;
+        var at = m.getLatLng();
+        return {
+          id: id,
+          lat: at.lat,
+          long: at.lng,
+          light: d.light,
+          fresh: d.fresh,
+          newRed: d.newRed,
+          svg: m.options.renderer === svg,
+          colour: m.options.fillColor,
+          radius: m.getRadius(),
+        };
+      });
     },
   };
   CH.wallCases = layer;

@@ -159,6 +159,18 @@
       onWall = next;
     },
 
+    /* ---- what the canvases show, read-only (tests, bench/bench_wall.py) ---- */
+
+    /** [{id, lat, long, light, fresh, newRed, svg, colour, radius}] (wall_cases.js). */
+    caseMarkers: function () {
+      return CH.wallCases.markers();
+    },
+
+    /** [{id, lat, long, presence, x, y}] (wall_workers.js). */
+    workerMarkers: function () {
+      return CH.wallWorkers.markers();
+    },
+
     /* ---- live layers handed over by their "add" events ---- */
 
     workersAdded: function (event) {

@@ -18,35 +18,38 @@
   /*
    * Workers are moved in place rather than sent through Dash: a dash-leaflet GeoJSON whose
    * data changes clears every layer and builds them all again, while a frame usually moves a
-   * tenth of the workers. Each worker is one SVG path in the pane's renderer, drawn as a ring
-   * with a person in it (WorkerGlyph); a move is marker.setLatLng (one path's `d`), a presence
-   * change swaps its class (the stylesheet colours it). SVG rather than HTML (DivIcon)
-   * markers: with 2,500 workers on the demo wall in headless Chromium, DivIcons took 2 s to
-   * add and 0.3-0.7 s to repaint after all moved, these paths 0.6 s and 0.25-0.37 s; with 150
-   * either repaints in the 40-60 ms the page takes anyway (tests/e2e/test_wall_workers.py
-   * prints its own numbers). The layer group comes from dashboard/wall_map.py
-   * live_layer("workers"), handed over by its "add" event (CommandHall.wallMap.workersAdded).
+   * tenth of the workers. All workers are drawn on one canvas (a Leaflet canvas renderer in
+   * the workers' pane), each as a ring with a person in it, stamped from a sprite made once
+   * per presence and radius (WorkerGlyph); a move is marker.setLatLng and a presence change
+   * a redraw. As SVG paths, 2,500 workers made the browser style, lay out and paint 2,500
+   * elements on every repaint (docs/performance.md, the wall); on a canvas a frame costs one
+   * redraw of the rectangle the moved workers cover. Canvas paths still take clicks: the
+   * renderer hit-tests them, so a click on a worker offers a call (offerCall). The layer
+   * group comes from dashboard/wall_map.py live_layer("workers"), handed over by its "add"
+   * event (CommandHall.wallMap.workersAdded).
    */
   var PRESENCES_KNOWN = { online: 1, idle: 1, offline: 1 };
+  // The stylesheet's colours (--ch-online ...) if it has them, these if not.
+  var PRESENCE_COLOURS = { online: "#34e3c6", idle: "#f0a23a", offline: "#6d8098" };
+  var EDGE_COLOUR = "#031222"; // the dark edge under the fill, on bright towns as on country
   var WORKER_RADIUS = 9; // px at 1080 lines
   var WorkerGlyph = null; // the L.CircleMarker subclass, made once Leaflet is there
 
   var tails = {}; // radius → the glyph after its centre, in relative commands
+  var sprites = {}; // presence + radius + weight → {canvas, half}
 
-  /**
-   * The glyph as one SVG path: an outer ring, and a head and shoulders inside it. Filled
-   * even-odd, the ring's inner circle cuts the disc open and the person inside fills again.
-   * Everything after the first point is relative, so it is made once per radius and a move
-   * is "M<x>,<y>" and that tail: a frame moving 2,500 workers builds 2,500 short strings, not
-   * 2,500 × 20 formatted numbers.
-   */
-  function glyphPath(p, r) {
+  /** The glyph as SVG path data around (0, 0): the sprite's Path2D reads it. */
+  function glyphPath(r) {
     if (tails[r] === undefined) {
       tails[r] = glyphTail(r);
     }
-    return "M" + p.x + "," + p.y + tails[r];
+    return "M0,0" + tails[r];
   }
 
+  /**
+   * An outer ring, and a head and shoulders inside it, in relative commands after the centre.
+   * Filled even-odd, the ring's inner circle cuts the disc open and the person fills again.
+   */
   function glyphTail(r) {
     var out = "";
     var pen = [0, 0]; // where the pen is, from the centre, rounded to 0.1 px
@@ -81,14 +84,56 @@
     return out;
   }
 
+  function presenceColour(presence) {
+    var css = window.getComputedStyle(document.documentElement);
+    var value = css.getPropertyValue("--ch-" + presence).trim();
+    return value || PRESENCE_COLOURS[presence];
+  }
+
+  /**
+   * The glyph of one presence and size, drawn once into a small canvas at the screen's pixel
+   * ratio: the dark edge stroked under the fill (it fills the gap between ring and person),
+   * then the ring and the person filled even-odd. Stamping it is one drawImage a worker,
+   * where tracing the path would be four arcs and two curves.
+   */
+  function sprite(presence, r, weight) {
+    var key = presence + ":" + r + ":" + weight;
+    if (sprites[key]) {
+      return sprites[key];
+    }
+    var ratio = window.devicePixelRatio || 1;
+    var half = Math.ceil(r + weight / 2 + 1);
+    var canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 2 * half * ratio;
+    var ctx = canvas.getContext("2d");
+    ctx.scale(ratio, ratio);
+    ctx.translate(half, half);
+    var path = new window.Path2D(glyphPath(r));
+    var offline = presence === "offline";
+    ctx.lineJoin = "round";
+    ctx.lineWidth = weight;
+    ctx.strokeStyle = EDGE_COLOUR;
+    ctx.globalAlpha = offline ? 0.3 : 0.9;
+    ctx.stroke(path);
+    ctx.fillStyle = presenceColour(presence);
+    ctx.globalAlpha = offline ? 0.5 : 1;
+    ctx.fill(path, "evenodd");
+    sprites[key] = { canvas: canvas, half: half };
+    return sprites[key];
+  }
+
+  /** A circle marker that the canvas renderer draws as the worker's sprite. */
   function glyphClass() {
     if (!WorkerGlyph) {
       WorkerGlyph = window.L.CircleMarker.extend({
         _updatePath: function () {
-          this._renderer._setPath(
-            this,
-            this._empty() ? "M0 0" : glyphPath(this._point.round(), this._radius)
-          );
+          var renderer = this._renderer;
+          if (!renderer._drawing || this._empty()) {
+            return;
+          }
+          var s = sprite(this.options.presence, this._radius, this.options.weight);
+          var p = this._point;
+          renderer._ctx.drawImage(s.canvas, p.x - s.half, p.y - s.half, 2 * s.half, 2 * s.half);
         },
       });
     }
@@ -106,9 +151,9 @@
   /**
    * Whether moving `marker` to the worker's position changes a pixel. At the 1080-line wall's
    * zoom a pixel is about 56 m: a walker's fix a second later is usually in the same one, and
-   * rewriting its path would cost the style, layout and paint of an SVG element for nothing.
+   * redrawing it would clear and repaint its patch of the canvas for nothing.
    * A move that stays in its pixel only updates the LatLng (getLatLng and a later zoom see it);
-   * the path is compared with where it is drawn, so small moves add up to a redraw.
+   * the point is compared with where it is drawn, so small moves add up to a redraw.
    */
   function movesOnScreen(marker, w) {
     var map = marker._map;
@@ -120,7 +165,7 @@
     return next.x !== drawn.x || next.y !== drawn.y;
   }
 
-  /** Offline workers at the back, working ones in front (SVG paints in document order). */
+  /** Offline workers at the back, working ones in front (the canvas draws in layer order). */
   function restack(marker, presence) {
     if (presence === "offline") {
       marker.bringToBack();
@@ -133,6 +178,7 @@
     group: null, // the L.LayerGroup on the map, once dash-leaflet has added it
     wanted: null, // the state's workers map last handed over (drawn when the group comes)
     drawn: {}, // id → {worker, marker}: what the map shows now
+    renderer: null, // the canvas all the markers are drawn on (one per map)
     stats: { syncs: 0, lastMs: 0, maxMs: 0, totalMs: 0, last: null },
 
     attach: function (group) {
@@ -141,6 +187,7 @@
       }
       this.group = group;
       this.drawn = {}; // a new map (the page was left and opened again)
+      this.renderer = window.L.canvas({ pane: WORKERS_PANE });
       if (this.wanted) {
         this.sync(this.wanted);
       }
@@ -182,6 +229,7 @@
       var offerCall = this.offerCall.bind(this);
       var count = { moved: 0, redrawn: 0, restyled: 0, added: 0, removed: 0, total: 0 };
       var Glyph = glyphClass();
+      var renderer = this.renderer;
       var radius = WORKER_RADIUS * scale();
       Object.keys(wanted).forEach(function (id) {
         var w = wanted[id];
@@ -203,10 +251,11 @@
         if (!d) {
           var marker = new Glyph([w.lat, w.long], {
             pane: WORKERS_PANE,
+            renderer: renderer,
             radius: radius,
-            weight: 3 * scale(), // the dark edge under the fill; the stylesheet gives colours
+            weight: 3 * scale(), // the dark edge under the fill (the sprite draws it)
+            presence: presence,
             interactive: true, // a click offers a call (offerCall)
-            className: "wall-worker is-" + presence,
           });
           marker.workerId = id;
           marker.on("click", offerCall);
@@ -227,10 +276,8 @@
         }
         var was = presenceOf(d.worker);
         if (was !== presence) {
-          var el = d.marker.getElement();
-          window.L.DomUtil.removeClass(el, "is-" + was);
-          window.L.DomUtil.addClass(el, "is-" + presence);
-          d.marker.options.className = "wall-worker is-" + presence;
+          d.marker.options.presence = presence;
+          d.marker.redraw();
           restack(d.marker, presence);
           count.restyled += 1;
         }
@@ -257,6 +304,26 @@
     latLng: function (id) {
       var d = this.drawn[id];
       return d ? d.marker.getLatLng() : null;
+    },
+
+    /** How many workers the map shows. */
+    count: function () {
+      return Object.keys(this.drawn).length;
+    },
+
+    /**
+     * What the canvas shows, read-only, for tests and the benchmark (a canvas has no element
+     * per marker to query): [{id, lat, long, presence, x, y}], x and y in the map's container
+     * pixels, where a click lands on the marker.
+     */
+    markers: function () {
+      var drawn = this.drawn;
+      return Object.keys(drawn).map(function (id) {
+        var m = drawn[id].marker;
+        var at = m.getLatLng();
+        var p = m._map ? m._map.latLngToContainerPoint(at) : { x: NaN, y: NaN };
+        return { id: id, lat: at.lat, long: at.lng, presence: m.options.presence, x: p.x, y: p.y };
+      });
     },
   };
   CH.wallWorkers = workerLayer;

@@ -104,7 +104,7 @@ return {
   categories: q('#wall-chart-categories .wall-bar').map((e) => e.textContent),
   grids: q('path.wall-grids').length,
   shaded: q('path.wall-grids').filter((p) => +p.getAttribute('fill-opacity') > 0).length,
-  cases: q('path.wall-case').length,
+  cases: Object.fromEntries(CommandHall.wallMap.caseMarkers().map((m) => [m.id, m.light])),
   cameras: q('path.wall-camera').length,
   hot: q('path.wall-hot').length,
   tiles: q('#wall-tiles .wall-tile').map((f) => ({
@@ -212,7 +212,12 @@ def test_the_wall_fills_the_screen_exactly_and_every_panel_is_drawn_with_data(
     # The map: every grid, shaded where cases are open; every case, camera and hotspot.
     assert wall["grids"] == len(geo(server, "grids")) and wall["shaded"] > 5
     snapshot = requests.get(f"{server.url}/api/snapshot", timeout=10).json()
-    assert wall["cases"] == len(snapshot["cases"])
+    # Every case on the map (its canvas, read through the layer), in the light it has.
+    lights = {
+        str(c["id"]): (c["light"] or "green") if c["status"] == "open" else "closed"
+        for c in snapshot["cases"]
+    }
+    assert wall["cases"] == lights
     assert wall["cameras"] == len(geo(server, "cameras")) and wall["hot"] > 20
 
     # Tiles: 4 at 1080 lines, 9 at 4K, around the case that turned red last.
@@ -257,7 +262,10 @@ def test_a_case_turning_red_is_in_the_warnings_and_pulses_on_the_map_within_two_
         lambda d: d.execute_script(
             "const li = document.querySelector(`#wall-warnings [data-key='${arguments[0]}']`);"
             "const m = document.querySelector(`path.wall-case-${arguments[1]}`);"
-            "return li && li.classList.contains('is-red') && m && m.classList.contains('is-red')",
+            "const drawn = CommandHall.wallMap.caseMarkers()"
+            "  .find((c) => c.id === String(arguments[1]));"
+            "return li && li.classList.contains('is-red') && m && m.classList.contains('is-red')"
+            " && drawn.light === 'red' && drawn.svg",
             key, case_id,
         ),
         f"case {case_id} was not red in the warnings and on the map within {LIVE_WITHIN} s",
