@@ -117,8 +117,12 @@ class JoinAnswer:
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> JoinAnswer:
-        return cls(str(data["room_id"]), str(data["participant_id"]), str(data["sdp"]),
-                   str(data.get("type", "answer")))
+        return cls(
+            str(data["room_id"]),
+            str(data["participant_id"]),
+            str(data["sdp"]),
+            str(data.get("type", "answer")),
+        )
 
 
 @dataclass(frozen=True)
@@ -161,17 +165,26 @@ RoomListener = Callable[[RoomState], None]
 class Conferences(Protocol):
     """The MCU as the web process sees it. Every method may raise RoomError."""
 
-    def open(self, room_id: str, *, record: bool = True, limit: int = MAX_PARTICIPANTS) -> RoomState:
+    def open(
+        self, room_id: str, *, record: bool = True, limit: int = MAX_PARTICIPANTS
+    ) -> RoomState:
         """Create the room (idempotent: an open room with this id is returned as it is)."""
         ...
 
-    def join(self, room_id: str, participant: Participant, sdp: str, type: str = "offer") -> JoinAnswer:
+    def join(
+        self, room_id: str, participant: Participant, sdp: str, type: str = "offer"
+    ) -> JoinAnswer:
         """Add a participant with its browser's offer (ICE gathered, no trickle). A participant
         id already in the room replaces its old connection (a rejoin after a network failure)."""
         ...
 
     def mute(
-        self, room_id: str, participant_id: str, *, audio: bool | None = None, video: bool | None = None
+        self,
+        room_id: str,
+        participant_id: str,
+        *,
+        audio: bool | None = None,
+        video: bool | None = None,
     ) -> RoomState: ...
 
     def leave(self, room_id: str, participant_id: str) -> RoomState: ...
