@@ -61,13 +61,16 @@
           cb(token ? { token: token } : {});
         },
       });
+      var connectedBefore = false;
       socket.on("connect", function () {
-        // A reconnect means a server that may have forgotten this page's viewers.
+        // A reconnect means a server that may have forgotten this page's viewers; on the
+        // first connect only the players that found no socket yet have to start over.
         self.players.forEach(function (p) {
-          if (p.everWatched) {
+          if (connectedBefore || p.waitingSocket) {
             p.restart(0);
           }
         });
+        connectedBefore = true;
       });
       socket.on("status", function (msg) {
         (msg && msg.cameras ? msg.cameras : []).forEach(function (s) {
@@ -127,7 +130,7 @@
     this.frames = 0;
     this.kind = null;
     this.stopped = false;
-    this.everWatched = false;
+    this.waitingSocket = false; // its offer was ready before the socket was
     this.generation = 0; // which watch a callback belongs to
     this.socket = link.add(this);
     var self = this;
@@ -162,7 +165,6 @@
     }
     var self = this;
     var generation = ++this.generation;
-    this.everWatched = true;
     this.hangUp();
     this.report("connecting", text(this.strings, "camera.player.connecting"));
     var pc = (this.pc = new window.RTCPeerConnection());
@@ -201,9 +203,11 @@
         }
         if (!self.socket.connected) {
           // The socket's "connect" handler watches again once it is up.
+          self.waitingSocket = true;
           self.report("offline", text(self.strings, "camera.player.nosocket"));
           return null;
         }
+        self.waitingSocket = false;
         return self.socket
           .timeout(ACK_MS)
           .emitWithAck("watch", {
