@@ -194,7 +194,8 @@ class RelayServer:
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="relay")
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.served = 0
+        self.served = 0  # requests answered (one thread each: counted under _count_lock)
+        self._count_lock = threading.Lock()
 
     def serve(self, name: str, service: object) -> None:
         self.services[name] = service
@@ -284,12 +285,13 @@ class RelayServer:
             if not isinstance(exc, RelayError) and type(exc).__name__ not in ERROR_TYPES:
                 log.exception("relay: %s failed", where)
             reply["error"] = error_reply(exc, where)
+        with self._count_lock:  # counted before the reply: its caller may read it at once
+            self.served += 1
         try:
             with self._redis.pipeline() as pipe:
                 pipe.lpush(reply_key, json.dumps(reply)).expire(reply_key, REPLY_TTL).execute()
         except Exception as exc:
             log.warning("relay: replying to %s failed: %s", reply_key, exc)
-        self.served += 1
 
     def _call(self, request: dict[str, Any]) -> Any:
         if self._stop.is_set():
