@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -53,7 +52,7 @@ from aiortc import (
 from aiortc import rtcrtpreceiver as receiver_module
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
-from common import Out, quiet_logs, ratio, summarize_ms
+from common import Out, ServerProcess, quiet_logs, ratio, summarize_ms
 
 from media.conference import Participant
 from media.gateway import h264_preferences
@@ -232,27 +231,6 @@ def thread_cpu() -> dict[str, float]:
         name = names.get(int(task.name), "other").rstrip("0123456789_-")
         found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
     return found
-
-
-class Server:
-    def __init__(self, mode: str, data_dir: str) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=serve, args=(child, mode, data_dir), daemon=True)
-        self.process.start()
-        self._lock = asyncio.Lock()
-
-    async def ask(self, *message: Any) -> Any:
-        async with self._lock:
-            return await asyncio.to_thread(self._ask, message)
-
-    def _ask(self, message: tuple[Any, ...]) -> Any:
-        self.conn.send(message)
-        return self.conn.recv()
-
-    async def stop(self) -> None:
-        await self.ask("quit")
-        self.process.join(10)
 
 
 # -- the peers -------------------------------------------------------------------------------
@@ -459,7 +437,7 @@ class Peer:
             if sent is not None and 0 <= now - sent < 2.0:
                 self.latency.append(now - sent)
 
-    async def join(self, server: Server, others: list[str]) -> None:
+    async def join(self, server: ServerProcess, others: list[str]) -> None:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         sdp = await server.ask("join", self.name, self.pc.localDescription.sdp, others)
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
@@ -475,7 +453,7 @@ class Peer:
 
 async def point(mode: str, n: int, args: argparse.Namespace, data_dir: str) -> dict[str, Any]:
     """Server CPU, pictures per stream per second, latency for `mode` with `n` peers."""
-    server = Server(mode, data_dir)
+    server = ServerProcess(serve, mode, data_dir)
     clock: dict[str, dict[int, float]] = {}
     names = [f"p{i}" for i in range(n)]
     peers = [Peer(name, mode, n, clock, watcher=i < WATCHERS) for i, name in enumerate(names)]

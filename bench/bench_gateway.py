@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from typing import Any, ClassVar
 import av
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc import rtcrtpreceiver as receiver_module
-from common import Out, quiet_logs, ratio, summarize_ms
+from common import Out, ServerProcess, quiet_logs, ratio, summarize_ms
 
 from media.annexb import AccessUnit
 from media.clock import SystemClock
@@ -187,27 +186,6 @@ async def _serve(conn: Connection, mode: str, source: str) -> None:
         conn.send(reply)
 
 
-class Server:
-    def __init__(self, mode: str, source: str) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=serve, args=(child, mode, source), daemon=True)
-        self.process.start()
-        self._lock = asyncio.Lock()
-
-    async def ask(self, *message: Any) -> Any:
-        async with self._lock:
-            return await asyncio.to_thread(self._ask, message)
-
-    def _ask(self, message: tuple[Any, ...]) -> Any:
-        self.conn.send(message)
-        return self.conn.recv()
-
-    async def stop(self) -> None:
-        await self.ask("quit")
-        self.process.join(10)
-
-
 # -- viewers -------------------------------------------------------------------------------
 
 
@@ -272,19 +250,21 @@ class Viewer:
 
         self._pull = asyncio.ensure_future(pull())
 
-    async def watch(self, server: Server, camera_id: int, spec: str) -> None:
+    async def watch(self, server: ServerProcess, camera_id: int, spec: str) -> None:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         self.viewer_id, sdp = await server.ask(
             "watch", camera_id, spec, self.pc.localDescription.sdp
         )
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
 
-    async def close(self, server: Server) -> None:
+    async def close(self, server: ServerProcess) -> None:
         await self.pc.close()
         await server.ask("unwatch", self.viewer_id)
 
 
-async def measure(server: Server, viewers: list[Viewer], window: float) -> tuple[float, float]:
+async def measure(
+    server: ServerProcess, viewers: list[Viewer], window: float
+) -> tuple[float, float]:
     """(server CPU as % of one core, frames per viewer per second) over `window` seconds."""
     frames0 = sum(v.frames for v in viewers)
     cpu0, wall0 = await server.ask("cpu")
@@ -299,7 +279,7 @@ async def cpu_per_viewer(
     mode: str, source: str, args: argparse.Namespace, out: Out
 ) -> dict[str, Any]:
     """Server CPU (% of one core) and frames per viewer per second for each N."""
-    server = Server(mode, source)
+    server = ServerProcess(serve, mode, source)
     viewers: list[Viewer] = []
     rows: dict[str, Any] = {}
     Decoders.decode = False
@@ -333,7 +313,7 @@ def slope(rows: dict[str, Any]) -> float:
 async def tile_starts(source: str, args: argparse.Namespace, out: Out) -> dict[str, Any]:
     """Offer → first decoded frame, for fresh viewers of a file camera (cold and warm) and of
     a demo camera."""
-    server = Server("passthrough", source)
+    server = ServerProcess(serve, "passthrough", source)
     results: dict[str, Any] = {}
     try:
         cases = (("file, nobody else watching", 1, source, False),
@@ -367,7 +347,7 @@ async def tile_starts(source: str, args: argparse.Namespace, out: Out) -> dict[s
 
 async def demo_load(args: argparse.Namespace, out: Out) -> dict[str, Any]:
     """`--demo-cameras` demo cameras, one viewer each: the server's CPU (draw + encode + send)."""
-    server = Server("passthrough", "")
+    server = ServerProcess(serve, "passthrough", "")
     viewers: list[Viewer] = []
     Decoders.decode = False
     try:

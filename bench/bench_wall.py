@@ -65,7 +65,15 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from bench_console import OPEN_MIX, PARTY_COLUMNS, CaseMaker, Loaded, _weighted, party_rows
+from bench_console import (
+    COLUMNS,
+    OPEN_MIX,
+    PARTY_COLUMNS,
+    CaseMaker,
+    Loaded,
+    _weighted,
+    party_rows,
+)
 from bench_positions import add_workers
 from common import ROOT, Out, percentile, quiet_logs, temp_postgres
 from sqlalchemy import func, select
@@ -93,14 +101,6 @@ GOAL_DRAWN_S = 3.0
 M_PER_DEG = 111_195.0
 BATCH = 500  # realtime/fixes.py MAX_BATCH
 SLICES_PER_S = 5  # the pusher posts one slice of the workers every 200 ms
-CASE_COLUMNS = (
-    "id", "channel", "service_code", "category", "description", "address", "lat", "long",
-    "township_id", "community_id", "grid_id", "level", "state", "urgency", "light", "unit_id",
-    "department", "worker_id", "sla_started_at", "sla_budget_s", "sla_paused_total_s",
-    "deadline", "light_due_at", "rating", "on_time", "reopen_count", "reported_at",
-    "updated_at", "closed_at", "media_url", "reporter_first_name", "reporter_last_name",
-    "reporter_email", "reporter_phone", "reporter_device_id", "submitted_by", "attributes",
-)  # fmt: skip
 
 # Installed before the page's scripts: notes when each part of the wall is first drawn, and
 # the first animation frame after all of them are.
@@ -210,7 +210,7 @@ def load_cases(app: App, n: int) -> int:
     engine = app.core.db.write_engine
     with engine.connect() as conn:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY cases ({', '.join(CASE_COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY cases ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             copy.write("".join(maker.row(i, loaded) for i in range(n)))
         with cursor.copy(f"COPY whistle_parties ({', '.join(PARTY_COLUMNS)}) FROM STDIN") as copy:
             copy.write("".join(party_rows(loaded, now, rng)))

@@ -7,10 +7,12 @@ puts the repository root on `sys.path`: `tests.support` builds the application t
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
 import math
+import multiprocessing
 import os
 import secrets
 import sys
@@ -81,6 +83,30 @@ def serve_county(
     stack.callback(server.server.server_close)
     stack.callback(server.stop)
     return server
+
+
+class ServerProcess:
+    """A benchmark's server in a process of its own (spawned), so its CPU time is its own:
+    `target(conn, *args)` answers each message sent down the pipe; "quit" ends it."""
+
+    def __init__(self, target: Callable[..., None], *args: Any) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=target, args=(child, *args), daemon=True)
+        self.process.start()
+        self._lock = asyncio.Lock()
+
+    async def ask(self, *message: Any) -> Any:
+        async with self._lock:
+            return await asyncio.to_thread(self._ask, message)
+
+    def _ask(self, message: tuple[Any, ...]) -> Any:
+        self.conn.send(message)
+        return self.conn.recv()
+
+    async def stop(self) -> None:
+        await self.ask("quit")
+        self.process.join(10)
 
 
 def percentile(ordered: Sequence[float], p: float) -> float:

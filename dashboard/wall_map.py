@@ -104,37 +104,27 @@ def camera_layer() -> dl.Pane:
     )
 
 
-def _legend_item(kind: str, label: str, *extra: Any) -> html.Div:
+def _legend_item(kind: str, mark: str, *children: Any) -> html.Div:
+    """One row of a legend: its mark (a `mark`-classed span the stylesheet draws), then text."""
     return html.Div(
         className=f"wall-legend-item is-{kind}",
-        children=[html.Span(className="wall-legend-mark"), html.Span(label), *extra],
+        children=[html.Span(className=mark), *children],
     )
 
 
 def legend(lang: str) -> html.Div:
     """Cases by light, and the layers (top left of the map)."""
+    dot, mark = "wall-legend-dot", "wall-legend-mark"
     return html.Div(
         className="wall-legend is-cases",
         children=[
             html.Div(t("wall.legend.cases", lang), className="wall-legend-title"),
-            *(
-                html.Div(
-                    className=f"wall-legend-item is-{light}",
-                    children=[
-                        html.Span(className="wall-legend-dot"),
-                        t(f"wall.legend.{light}", lang),
-                    ],
-                )
-                for light in LIGHTS
-            ),
-            html.Div(
-                className="wall-legend-item is-new-red",
-                children=[html.Span(className="wall-legend-dot"), t("wall.legend.new_red", lang)],
-            ),
+            *(_legend_item(light, dot, t(f"wall.legend.{light}", lang)) for light in LIGHTS),
+            _legend_item("new-red", dot, t("wall.legend.new_red", lang)),
             html.Div(t("wall.legend.layers", lang), className="wall-legend-title is-second"),
-            _legend_item("load", t("wall.legend.load", lang)),
-            _legend_item("hot", t("wall.legend.hot", lang)),
-            _legend_item("camera", t("wall.legend.cameras", lang)),
+            _legend_item("load", mark, html.Span(t("wall.legend.load", lang))),
+            _legend_item("hot", mark, html.Span(t("wall.legend.hot", lang))),
+            _legend_item("camera", mark, html.Span(t("wall.legend.cameras", lang))),
         ],
     )
 
@@ -146,15 +136,11 @@ def presence_legend(lang: str) -> html.Div:
         children=[
             html.Div(t("wall.legend.workers", lang), className="wall-legend-title"),
             *(
-                html.Div(
-                    className=f"wall-legend-item is-{presence}",
-                    children=[
-                        html.Span(className="wall-legend-worker"),
-                        html.Span(t(f"presence.{presence}", lang), className="wall-legend-label"),
-                        html.Span(
-                            "–", id=f"wall-presence-{presence}", className="wall-legend-count"
-                        ),
-                    ],
+                _legend_item(
+                    presence,
+                    "wall-legend-worker",
+                    html.Span(t(f"presence.{presence}", lang), className="wall-legend-label"),
+                    html.Span("–", id=f"wall-presence-{presence}", className="wall-legend-count"),
                 )
                 for presence in PRESENCES
             ),

@@ -16,13 +16,13 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from flask import request
 from flask_socketio import Namespace, emit
 
 from dispatch.domain.access import Principal, Role
 from media.config import Camera
 from media.gateway import MAX_SDP, Answer, WatchError
 from media.upstream import CameraStatus
+from realtime.socket import current_sid
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,6 @@ class MediaService(Protocol):
     def status(self, camera_ids: Iterable[int] | None = None) -> list[CameraStatus]: ...
 
     def listen(self, listener: Callable[[CameraStatus], None]) -> None: ...
-
-
-def _sid() -> str:
-    return str(request.sid)  # type: ignore[attr-defined]
 
 
 def _error(code: str, message: str, field: str | None) -> dict[str, Any]:
@@ -87,7 +83,7 @@ class MediaNamespace(Namespace):  # type: ignore[misc]
         if refusal is not None:
             emit("error", {"code": "forbidden", "message": refusal, "field": "token"})
             return False
-        self.viewers[_sid()] = set()
+        self.viewers[current_sid()] = set()
         return True
 
     def _refusal(self, auth: dict[str, Any]) -> str | None:
@@ -111,7 +107,7 @@ class MediaNamespace(Namespace):  # type: ignore[misc]
         return None
 
     def on_disconnect(self, *args: Any) -> None:
-        for viewer_id in self.viewers.pop(_sid(), set()):
+        for viewer_id in self.viewers.pop(current_sid(), set()):
             try:
                 self.media.unwatch(viewer_id)
             except Exception:
@@ -139,12 +135,12 @@ class MediaNamespace(Namespace):  # type: ignore[misc]
             answer = self.media.watch(camera, sdp, kind)
         except WatchError as exc:
             return exc.to_wire()
-        self.viewers.setdefault(_sid(), set()).add(answer.viewer_id)
+        self.viewers.setdefault(current_sid(), set()).add(answer.viewer_id)
         return answer.to_wire()
 
     def on_unwatch(self, data: Any = None) -> dict[str, Any]:
         viewer_id = (data if isinstance(data, dict) else {}).get("viewer_id")
-        mine = self.viewers.get(_sid(), set())
+        mine = self.viewers.get(current_sid(), set())
         if not isinstance(viewer_id, str) or viewer_id not in mine:
             return _error("not_found", f"this connection has no viewer {viewer_id!r}", "viewer_id")
         mine.discard(viewer_id)

@@ -216,7 +216,7 @@ class RedisBus:
     def _subscribe(self) -> None:
         delay = 0.5
         while not self._stop.is_set():
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call,unused-ignore]
             try:
                 pubsub.subscribe(self.channel)
                 with self._lock:

@@ -23,7 +23,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import request
 from flask_socketio import Namespace, emit, join_room, leave_room
 
 from dispatch.domain.access import Principal, Role
@@ -33,6 +32,7 @@ from dispatch.service.core import Core
 from dispatch.service.errors import ServiceError
 from media.conference import Conferences, RoomError, RoomState
 from media.gateway import MAX_SDP
+from realtime.socket import admit, current_sid
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,6 @@ ENDED_MESSAGES = {
 CALLERS_ON_SOCKET = frozenset(
     {Role.ADMIN, Role.DUTY, Role.LEADER, Role.TOWNSHIP, Role.DEPARTMENT, Role.GRID_WORKER}
 )
-
-
-def _sid() -> str:
-    return str(request.sid)  # type: ignore[attr-defined]
 
 
 def _error(code: str, message: str, field: str | None) -> dict[str, Any]:
@@ -104,16 +100,11 @@ class CallsNamespace(Namespace):  # type: ignore[misc]
     # -- connection --------------------------------------------------------------------
 
     def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
-        try:
-            principal = self.who(auth if isinstance(auth, dict) else {})
-        except ServiceError as exc:
-            emit("error", {"code": exc.code, "message": exc.message, "field": "token"})
+        message = "calls need a signed-in officer or a grid worker's device token (auth.token)"
+        principal = admit(self.who, auth, CALLERS_ON_SOCKET, message)
+        if principal is None:
             return False
-        if principal is None or principal.role not in CALLERS_ON_SOCKET:
-            message = "calls need a signed-in officer or a grid worker's device token (auth.token)"
-            emit("error", {"code": "forbidden", "message": message, "field": "token"})
-            return False
-        sid = _sid()
+        sid = current_sid()
         with self._lock:
             self.people[sid], self.joined[sid] = principal, {}
         for key in answers_for(principal):
@@ -122,7 +113,7 @@ class CallsNamespace(Namespace):  # type: ignore[misc]
         return True
 
     def on_disconnect(self, *args: Any) -> None:
-        sid = _sid()
+        sid = current_sid()
         with self._lock:
             principal = self.people.pop(sid, None)
             joined = self.joined.pop(sid, {})
@@ -136,7 +127,7 @@ class CallsNamespace(Namespace):  # type: ignore[misc]
             return any(j.get(room_id) == participant for j in self.joined.values())
 
     def _me(self) -> Principal:
-        principal = self.people.get(_sid())
+        principal = self.people.get(current_sid())
         if principal is None:
             raise ServiceError("this connection is not signed in; reconnect", field="token",
                                code="forbidden")  # fmt: skip
@@ -245,13 +236,15 @@ class CallsNamespace(Namespace):  # type: ignore[misc]
             return exc.to_wire()
         join_room(f"call:{call.room_id}")
         with self._lock:
-            self.joined.setdefault(_sid(), {})[call.room_id] = participant.id
+            self.joined.setdefault(current_sid(), {})[call.room_id] = participant.id
         return {**answer.to_wire(), "call": call.to_wire()}
 
     def on_mute(self, data: Any = None) -> dict[str, Any]:
         data = _data(data)
         room_id = data.get("room_id")
-        participant = self.joined.get(_sid(), {}).get(room_id) if isinstance(room_id, str) else None
+        participant = (
+            self.joined.get(current_sid(), {}).get(room_id) if isinstance(room_id, str) else None
+        )
         if participant is None or not isinstance(room_id, str):
             return _error("not_found", f"this connection is not in room {room_id!r:.60}", "room_id")
         flags = {k: data[k] for k in ("audio", "video") if isinstance(data.get(k), bool)}
@@ -266,7 +259,7 @@ class CallsNamespace(Namespace):  # type: ignore[misc]
     def on_leave(self, data: Any = None) -> dict[str, Any]:
         room_id = _data(data).get("room_id")
         with self._lock:
-            participant = self.joined.get(_sid(), {}).pop(room_id, None) if isinstance(
+            participant = self.joined.get(current_sid(), {}).pop(room_id, None) if isinstance(
                 room_id, str) else None  # fmt: skip
         if participant is None or not isinstance(room_id, str):
             return _error("not_found", f"this connection is not in room {room_id!r:.60}", "room_id")

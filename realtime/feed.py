@@ -128,7 +128,7 @@ class RedisFeed:
     def _run(self) -> None:
         delay = 0.5
         while not self._stop.is_set():
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call,unused-ignore]
             try:
                 pubsub.subscribe(self.channel)
                 self.subscribed, delay = True, 0.5

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
-from flask_socketio import Namespace, emit
+from flask_socketio import Namespace
 
 from dispatch.domain.access import Principal, Role
 from dispatch.service.core import Core
 from dispatch.service.errors import ServiceError
 from realtime.positions import ingest_positions, own_fixes_only
+from realtime.socket import admit, current_sid
 
 # Who a phone is, from its connection's auth payload (the web layer checks the token).
 DeviceOf = Callable[[dict[str, Any]], Principal | None]
@@ -33,24 +33,19 @@ class FieldNamespace(Namespace):  # type: ignore[misc]
         self.phones: dict[str, Principal] = {}  # sid → who sends
 
     def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
-        try:
-            principal = self.who(auth if isinstance(auth, dict) else {})
-        except ServiceError as exc:
-            emit("error", {"code": exc.code, "message": exc.message, "field": "token"})
+        message = "positions need a grid worker's device token (auth.token)"
+        principal = admit(self.who, auth, SENDERS, message)
+        if principal is None:
             return False
-        if principal is None or principal.role not in SENDERS:
-            message = "positions need a grid worker's device token (auth.token)"
-            emit("error", {"code": "forbidden", "message": message, "field": "token"})
-            return False
-        self.phones[str(request.sid)] = principal  # type: ignore[attr-defined]
+        self.phones[current_sid()] = principal
         return True
 
     def on_disconnect(self, *args: Any) -> None:
-        self.phones.pop(str(request.sid), None)  # type: ignore[attr-defined]
+        self.phones.pop(current_sid(), None)
 
     def on_positions(self, data: Any = None) -> dict[str, Any]:
         try:
-            principal = self.phones[str(request.sid)]  # type: ignore[attr-defined]
+            principal = self.phones[current_sid()]
             if principal.role == Role.GRID_WORKER:
                 data = own_fixes_only(data, principal.worker_id)
             return ingest_positions(self.core, data).to_wire()

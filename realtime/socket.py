@@ -14,7 +14,7 @@ from typing import Any
 from flask import request
 from flask_socketio import Namespace, emit, join_room
 
-from dispatch.domain.access import CaseScope, Principal
+from dispatch.domain.access import CaseScope, Principal, Role
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
 from dispatch.service.errors import ServiceError
@@ -39,9 +39,23 @@ REPLAY_LIMIT = 5000  # events; further behind than this a fresh snapshot is chea
 CATCHUP_BATCH = 1000
 
 
-def _sid() -> str:
+def current_sid() -> str:
     """The Socket.IO session id Flask-SocketIO puts on the request."""
     return str(request.sid)  # type: ignore[attr-defined]
+
+
+def admit(who: WhoIs, auth: Any, roles: frozenset[Role], refusal: str) -> Principal | None:
+    """Who connects, when their role is one of `roles`; else the connection is told why
+    (an `error` event on the token field) and None comes back for the handler to refuse it."""
+    try:
+        principal = who(auth if isinstance(auth, dict) else {})
+    except ServiceError as exc:
+        emit("error", {"code": exc.code, "message": exc.message, "field": "token"})
+        return None
+    if principal is None or principal.role not in roles:
+        emit("error", {"code": "forbidden", "message": refusal, "field": "token"})
+        return None
+    return principal
 
 
 def _seq(value: Any) -> int | None:
@@ -75,7 +89,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
         self.scopes: dict[str, CaseScope] = {}  # sid → what that screen may see
 
     def _scope(self) -> CaseScope:
-        return self.scopes.get(_sid(), CaseScope(township_id=-1))  # unknown sid: nothing
+        return self.scopes.get(current_sid(), CaseScope(township_id=-1))  # unknown sid: nothing
 
     def on_connect(self, auth: dict[str, Any] | None = None) -> bool:
         auth = auth if isinstance(auth, dict) else {}
@@ -93,7 +107,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
             message, field = getattr(exc, "message", str(exc)), getattr(exc, "field", "token")
             emit("error", {"code": "forbidden", "message": message, "field": field})
             return False
-        self.scopes[_sid()] = scope
+        self.scopes[current_sid()] = scope
         join_room(scope.room)
         if self.on_join is not None:
             self.on_join(scope.room)
@@ -107,7 +121,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
         return True
 
     def on_disconnect(self, *args: Any) -> None:
-        self.scopes.pop(_sid(), None)
+        self.scopes.pop(current_sid(), None)
 
     def _batch(self, after: int, name: str, *, limit: int) -> dict[str, Any]:
         """The events in this screen's scope after `after`, or a resync when that is cheaper."""

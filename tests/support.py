@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -128,3 +131,22 @@ def browser_sign_in(driver: object, base_url: str, username: str) -> None:
     driver.find_element(By.ID, "login-username").send_keys(username)  # type: ignore[attr-defined]
     driver.find_element(By.ID, "login-password").send_keys(DEMO_PASSWORD)  # type: ignore[attr-defined]
     driver.find_element(By.ID, "login-submit").click()  # type: ignore[attr-defined]
+
+
+# -- asyncio scenarios (aiortc peers, the media loop) -----------------------------------------
+
+T = TypeVar("T")
+
+
+async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait for `check()` to hold, failing with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        await asyncio.sleep(0.02)
+
+
+def run_scenario(scenario: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+    """Run an async test scenario on a fresh event loop, failing it after `timeout` s."""
+    return asyncio.run(asyncio.wait_for(scenario(), timeout))

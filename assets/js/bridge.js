@@ -396,13 +396,17 @@
 
   /* ---- the page side ---- */
 
-  function readPage(el) {
-    var strings = {};
+  /** The UI strings a page element carries as JSON in data-strings ({} when none). */
+  function readStrings(el) {
     try {
-      strings = JSON.parse(el.getAttribute("data-strings") || "{}");
+      return JSON.parse((el && el.getAttribute("data-strings")) || "{}");
     } catch (e) {
-      strings = {};
+      return {};
     }
+  }
+
+  function readPage(el) {
+    var strings = readStrings(el);
     var township = el.getAttribute("data-township");
     var offset = parseInt(el.getAttribute("data-tz-offset") || "", 10);
     return {
@@ -494,6 +498,7 @@
 
   CH.LiveLink = LiveLink;
   CH.screenToken = screenToken; // the camera player signs in to /media the same way
+  CH.readStrings = readStrings;
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

@@ -23,12 +23,7 @@
   var queued = false;
 
   function strings() {
-    var root = document.getElementById("case-tiles");
-    try {
-      return JSON.parse((root && root.getAttribute("data-strings")) || "{}");
-    } catch (e) {
-      return {};
-    }
+    return CH.readStrings(document.getElementById("case-tiles"));
   }
 
   function say(key, values) {
@@ -86,7 +81,8 @@
   }
 
   function later() {
-    if (!queued) {
+    // Every Dash page loads this; only a case page with tiles (or players to stop) has work.
+    if (!queued && (live.length || document.getElementById("case-tiles"))) {
       queued = true;
       window.setTimeout(sync, 0);
     }

@@ -10,21 +10,12 @@
 
   var CH = (window.CommandHall = window.CommandHall || {});
 
-  function wallStrings() {
-    var el = document.querySelector("[data-ch-view]");
-    try {
-      return JSON.parse((el && el.getAttribute("data-strings")) || "{}");
-    } catch (e) {
-      return {};
-    }
-  }
-
   var video = {
     playing: {}, // tile number → {cameraId, player, video}
 
     assign: function (tiles) {
       var self = this;
-      var strings = wallStrings();
+      var strings = CH.readStrings(document.querySelector("[data-ch-view]"));
       tiles.forEach(function (tile) {
         var now = self.playing[tile.tile];
         if (now && now.cameraId === tile.cameraId && now.video === tile.video) {

@@ -12,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import queue
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import socketio
@@ -33,9 +36,8 @@ from media.mcu.service import EmbeddedConferences
 from realtime.calls import CallsNamespace
 from tests.integration.conftest import app_per_database
 from tests.integration.test_field_api import dispatched
-from tests.support import LiveServer, device_token, signed_in, with_users
+from tests.support import LiveServer, device_token, run_scenario, signed_in, until, with_users
 
-T = TypeVar("T")
 NS = "/calls"
 
 
@@ -136,6 +138,28 @@ def worker_phone(server: LiveServer, worker_id: int) -> Phone:
     return Phone(server.url, token=device_token(server.app, worker_id))
 
 
+@dataclass
+class PlacedCall:
+    case: CaseRow
+    duty: Phone  # the duty officer's /calls socket
+    phone: Phone  # the case's grid worker's phone
+    call: dict[str, Any]  # the call as the officer's `call` answered it
+
+
+@contextmanager
+def placed_call(server: LiveServer) -> Iterator[PlacedCall]:
+    """The duty officer calls the grid worker of a fresh case; both sockets close after."""
+    case = a_case_with_a_worker(server.app)
+    assert case.worker_id is not None
+    duty, phone = officer(server, "duty"), worker_phone(server, case.worker_id)
+    try:
+        call = duty.call("call", {"worker_id": case.worker_id, "case_id": case.id})["call"]
+        yield PlacedCall(case, duty, phone, call)
+    finally:
+        duty.close()
+        phone.close()
+
+
 class Peer:
     """A browser stand-in: sends a test pattern and a tone, counts composite frames."""
 
@@ -188,16 +212,8 @@ class Peer:
             task.cancel()
 
 
-async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
-        await asyncio.sleep(0.05)
-
-
-def run(scenario: Callable[[], Coroutine[Any, Any, T]], timeout: float = 90.0) -> T:
-    return asyncio.run(asyncio.wait_for(scenario(), timeout))
+# Scenarios here get 90 s unless they say otherwise.
+run = partial(run_scenario, timeout=90.0)
 
 
 # -- the call from the case page to the worker's phone ----------------------------------------
@@ -296,20 +312,14 @@ def user_id_of(app: App, username: str) -> int:
 
 
 def test_a_declined_call_ends_for_the_caller_with_the_reason(served: LiveServer) -> None:
-    case = a_case_with_a_worker(served.app)
-    assert case.worker_id is not None
-    duty, phone = officer(served, "duty"), worker_phone(served, case.worker_id)
-    try:
-        call = duty.call("call", {"worker_id": case.worker_id, "case_id": case.id})["call"]
+    with placed_call(served) as placed:
+        duty, phone, call = placed.duty, placed.phone, placed.call
         phone.wait("ring", lambda d: d["call"]["id"] == call["id"])
         assert phone.call("decline", {"call_id": call["id"]})["call"]["status"] == "ended"
         told = duty.wait("ended", lambda d: d["call_id"] == call["id"])
         assert told["reason"] == "declined"
         again = phone.call("accept", {"call_id": call["id"]})
         assert again["error"]["code"] == "conflict" and "already ended" in again["error"]["message"]
-    finally:
-        duty.close()
-        phone.close()
 
 
 def test_a_worker_calls_the_centre_and_every_duty_console_and_the_wall_hear_it(
@@ -531,11 +541,8 @@ def test_a_media_restart_ends_calls_with_a_message_and_clients_call_again(
 
 
 def test_a_call_nobody_answers_ends_by_itself_as_no_answer(served: LiveServer) -> None:
-    case = a_case_with_a_worker(served.app)
-    assert case.worker_id is not None
-    duty, phone = officer(served, "duty"), worker_phone(served, case.worker_id)
-    try:
-        call = duty.call("call", {"worker_id": case.worker_id, "case_id": case.id})["call"]
+    with placed_call(served) as placed:
+        duty, phone, call = placed.duty, placed.phone, placed.call
         phone.wait("ring", lambda d: d["call"]["id"] == call["id"])
         assert call["id"] not in [c.id for c in namespace(served.app).reconcile()]  # still rings
         with served.app.core.uow() as uow:  # it has rung a little longer than anyone waits
@@ -547,9 +554,6 @@ def test_a_call_nobody_answers_ends_by_itself_as_no_answer(served: LiveServer) -
         told = duty.wait("ended", lambda d: d["call_id"] == call["id"])
         assert told["reason"] == "no_answer"
         assert call["id"] not in {c.id for c in open_calls(served.app.core)}
-    finally:
-        duty.close()
-        phone.close()
 
 
 def test_calls_left_open_by_a_process_that_died_are_ended_by_the_reconciler(
@@ -581,11 +585,8 @@ def test_a_participant_whose_connection_failed_rejoins_with_a_new_offer(
 ) -> None:
     """The browser's connection failed (here: its peer vanishes without leaving); it sends a
     fresh offer to the same room and is back, once, with the composite flowing again."""
-    case = a_case_with_a_worker(served.app)
-    assert case.worker_id is not None
-    duty, phone = officer(served, "duty"), worker_phone(served, case.worker_id)
-    try:
-        call = duty.call("call", {"worker_id": case.worker_id, "case_id": case.id})["call"]
+    with placed_call(served) as placed:
+        case, duty, phone, call = placed.case, placed.duty, placed.phone, placed.call
         phone.call("accept", {"call_id": call["id"]})
         room = call["room_id"]
 
@@ -608,19 +609,13 @@ def test_a_participant_whose_connection_failed_rejoins_with_a_new_offer(
 
         run(fail_and_rejoin)
         duty.call("end", {"room_id": room})
-    finally:
-        duty.close()
-        phone.close()
 
 
 def test_a_dropped_socket_leaves_the_room_but_does_not_end_a_call_the_other_side_is_in(
     served: LiveServer,
 ) -> None:
-    case = a_case_with_a_worker(served.app)
-    assert case.worker_id is not None
-    duty, phone = officer(served, "duty"), worker_phone(served, case.worker_id)
-    try:
-        call = duty.call("call", {"worker_id": case.worker_id, "case_id": case.id})["call"]
+    with placed_call(served) as placed:
+        duty, phone, call = placed.duty, placed.phone, placed.call
         phone.call("accept", {"call_id": call["id"]})
         room = call["room_id"]
 
@@ -640,6 +635,3 @@ def test_a_dropped_socket_leaves_the_room_but_does_not_end_a_call_the_other_side
         run(both_then_drop)
         assert call["id"] in {c.id for c in open_calls(served.app.core)}
         duty.call("end", {"room_id": room})
-    finally:
-        duty.close()
-        phone.close()

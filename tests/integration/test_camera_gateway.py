@@ -13,10 +13,11 @@ import asyncio
 import shutil
 import socket
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import av
 import pytest
@@ -36,9 +37,8 @@ from media.demo import DemoConfig, StreetScene
 from media.gateway import Answer, Gateway, WatchError
 from media.sources import Source, make_source
 from media.upstream import CameraStatus, State, Upstream
-from tests.support import LiveServer, build_app, device_token, with_users
+from tests.support import LiveServer, build_app, device_token, run_scenario, until, with_users
 
-T = TypeVar("T")
 FPS = 12
 
 
@@ -86,16 +86,8 @@ class Client:
             self._pull.cancel()
 
 
-async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
-        await asyncio.sleep(0.02)
-
-
-def run(scenario: Callable[[], Coroutine[Any, Any, T]], timeout: float = 30.0) -> T:
-    return asyncio.run(asyncio.wait_for(scenario(), timeout))
+# Scenarios here get 30 s unless they say otherwise.
+run = partial(run_scenario, timeout=30.0)
 
 
 # -- instruments -----------------------------------------------------------------------------

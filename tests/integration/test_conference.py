@@ -13,10 +13,11 @@ import math
 import threading
 import time
 from array import array
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aioice.ice
 import av
@@ -30,8 +31,8 @@ from media.conference import MAX_PARTICIPANTS, Participant, Recording, RoomError
 from media.mcu import EmbeddedConferences
 from media.mcu.layout import gallery
 from media.mcu.room import RoomConfig
+from tests.support import run_scenario, until
 
-T = TypeVar("T")
 FPS = 15
 RATE = 48_000
 COLOURS = {"red": (230, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 230)}
@@ -192,16 +193,8 @@ def colours_seen(image: Image.Image) -> set[str]:
     return {c for c in found if c is not None}
 
 
-async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout} s for {what}")
-        await asyncio.sleep(0.05)
-
-
-def run(scenario: Callable[[], Coroutine[Any, Any, T]], timeout: float = 40.0) -> T:
-    return asyncio.run(asyncio.wait_for(scenario(), timeout))
+# Scenarios here get 40 s unless they say otherwise.
+run = partial(run_scenario, timeout=40.0)
 
 
 @pytest.fixture
@@ -392,7 +385,7 @@ def test_the_tenth_participant_is_refused_and_the_nine_keep_going(
         for peer in [*peers, again, tenth]:
             await peer.close()
 
-    run(scenario, 60)
+    run(scenario, timeout=60)
 
 
 def test_a_vanished_peer_is_dropped_and_can_rejoin(
