@@ -193,7 +193,8 @@
     if (isNaN(ms) || ms >= state.dayStart) {
       return -1;
     }
-    var back = Math.floor((state.dayStart - ms) / DAY_MS) + 1; // 1 = yesterday
+    // 1 = yesterday, its first instant (exactly one day before dayStart) included
+    var back = Math.ceil((state.dayStart - ms) / DAY_MS);
     var index = state.history.length - back;
     return index >= 0 && state.history[index].day === localDay(ms, state.tzOffset) ? index : -1;
   }
@@ -250,25 +251,41 @@
 
   /**
    * Keep history true when an event changes a case of an earlier day. A case the state holds
-   * is counted in history as we hold it; one we do not hold was closed on an earlier day and
-   * not touched since, so it is as the event shows it, bar what the event changed: a rating
-   * (case.reviewed, or case.reopened by an unsatisfied citizen). Reopening one such case
-   * cannot be undone here (its closing day is gone from the summary): the daily snapshot
-   * repairs that.
+   * is counted in history as we hold it. One we do not hold was closed on an earlier day and
+   * not touched since, and only a callback changes what history counts of it (review and
+   * reopen are the only ways out of `closed`): see caseBefore.
    */
   function applyHistoryDelta(draft, event, current, written) {
     var incoming = event.case;
-    var before = current;
-    if (!before) {
-      var rated = event.type === "case.reviewed" ||
-        (event.type === "case.reopened" && event.data && event.data.rating !== undefined &&
-          event.data.rating !== null);
-      before = rated ? Object.assign({}, incoming, { rating: null }) : incoming;
-    }
+    var before = current || caseBefore(incoming, event);
     if (before !== incoming) {
       addToHistory(draft, before, -1, written);
       addToHistory(draft, incoming, 1, written);
     }
+  }
+
+  // The summary's fields a callback replaces; its event carries each as `previous_<field>`
+  // (dispatch/domain/events.py CaseReviewed, CaseReopened).
+  var CALLBACK_REPLACES = {
+    "case.reviewed": ["rating"],
+    "case.reopened": ["rating", "closed_at", "on_time"],
+  };
+
+  /** A case we do not hold as it was before `event`: the event's summary with what the
+   *  callback replaced put back (a rating from an earlier unhappy callback, the closing a
+   *  reopening undoes). An event logged before it carried them counts as a first rating. */
+  function caseBefore(incoming, event) {
+    var fields = CALLBACK_REPLACES[event.type];
+    if (!fields) {
+      return incoming;
+    }
+    var data = event.data || {};
+    var before = Object.assign({}, incoming);
+    fields.forEach(function (field) {
+      var previous = data["previous_" + field];
+      before[field] = previous === undefined ? null : previous;
+    });
+    return before;
   }
 
   /** The history row of one day that has ended, from the cases the state holds. */

@@ -90,6 +90,10 @@ class CaseClosed(Event):
 class CaseReviewed(Event):
     type: ClassVar[str] = "case.reviewed"
     rating: int
+    # The rating this one replaces: an unhappy callback's, kept while the case was reopened,
+    # handled and closed again. Readers that no longer hold the case (the wall's thirty days)
+    # move their counts by it.
+    previous_rating: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +101,11 @@ class CaseReopened(Event):
     type: ClassVar[str] = "case.reopened"
     reason: str
     rating: int | None = None
+    # What the reopening replaces or undoes, for readers that no longer hold the case (the
+    # wall's thirty days): the rating before this one and the closing.
+    previous_rating: int | None = None
+    previous_closed_at: datetime | None = None
+    previous_on_time: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -351,8 +351,12 @@ class Case:
             raise InvalidValue(f"rating must be a whole number 1–5, got {rating!r}", field="rating")
         if rating >= 3:
             self._move(Action.REVIEW, now)
-            self.rating = rating
-            return self._emit(ev.CaseReviewed(case_id=self.id, at=now, actor=actor, rating=rating))
+            previous, self.rating = self.rating, rating
+            return self._emit(
+                ev.CaseReviewed(
+                    case_id=self.id, at=now, actor=actor, rating=rating, previous_rating=previous
+                )
+            )
         return self.reopen(
             reason=f"群众回访不满意（评分 {rating}）", rating=rating, now=now,
             actor=actor, policy=policy,
@@ -369,15 +373,18 @@ class Case:
     ) -> list[ev.Event]:
         reason = _text(reason, "reason")
         self._move(Action.REOPEN, now)
+        reopened = ev.CaseReopened(
+            case_id=self.id, at=now, actor=actor, reason=reason, rating=rating,
+            previous_rating=self.rating, previous_closed_at=self.closed_at,
+            previous_on_time=self.on_time,
+        )  # fmt: skip
         self.rating = rating
         self.reopen_count += 1
         self.closed_at, self.on_time, self.result = None, None, None
         # Handling starts over: a fresh clock of the same urgency.
         self.sla = policy.start(self.urgency or Urgency.NORMAL, now)
         self.light = Light.GREEN
-        return self._emit(
-            ev.CaseReopened(case_id=self.id, at=now, actor=actor, reason=reason, rating=rating)
-        )
+        return self._emit(reopened)
 
     # -- side paths ------------------------------------------------------------------------
 

@@ -327,12 +327,18 @@ def test_illegal_action_raises_naming_state_and_action_and_leaves_the_case_uncha
 def test_unsatisfied_callback_reopens_with_the_rating_and_a_fresh_clock(rating: int) -> None:
     case = case_in(S.CLOSED)
     old_clock = case.sla
-    assert case.closed_at is not None
+    closed_at, on_time = case.closed_at, case.on_time
+    assert closed_at is not None and on_time is not None
 
     out = case.record_callback(rating=rating, policy=POLICY, now=ACT_AT)
 
     assert [type(e) for e in out] == [ev.CaseReopened]
     assert out[0].rating == rating  # type: ignore[attr-defined]
+    # What it undoes, for readers that no longer hold the case (the wall's history).
+    reopened = out[0]
+    assert isinstance(reopened, ev.CaseReopened)
+    assert reopened.previous_rating is None
+    assert (reopened.previous_closed_at, reopened.previous_on_time) == (closed_at, on_time)
     assert case.state == S.REOPENED
     assert case.reopen_count == 1
     assert case.rating == rating
@@ -363,6 +369,37 @@ def test_satisfied_callback_completes_the_loop(rating: int) -> None:
     assert [type(e) for e in out] == [ev.CaseReviewed]
     assert out[0].rating == rating  # type: ignore[attr-defined]
     assert (case.state, case.rating, case.reopen_count) == (S.REVIEWED, rating, 0)
+    assert out[0].previous_rating is None  # type: ignore[attr-defined]
+
+
+def closed_again_after_an_unhappy_callback() -> tuple[Case, datetime]:
+    """A case rated 2, reopened, handled and closed again; and when it closed."""
+    case, now = case_in(S.CLOSED), ACT_AT
+    case.record_callback(rating=2, policy=POLICY, now=now)
+    for action in (A.DISPATCH, A.ACCEPT, A.REPORT_HANDLED, A.CLOSE):
+        now += STEP
+        DO[action](case, now)
+    return case, now
+
+
+def test_the_callback_after_a_reopening_names_the_unhappy_rating_it_replaces() -> None:
+    case, closed_at = closed_again_after_an_unhappy_callback()
+    assert (case.state, case.rating) == (S.CLOSED, 2)  # kept through the second handling
+
+    (out,) = case.record_callback(rating=4, policy=POLICY, now=closed_at + STEP)
+
+    assert isinstance(out, ev.CaseReviewed)
+    assert (out.rating, out.previous_rating) == (4, 2)
+
+
+def test_a_second_reopening_names_the_rating_and_the_closing_it_undoes() -> None:
+    case, closed_at = closed_again_after_an_unhappy_callback()
+
+    (out,) = case.record_callback(rating=1, policy=POLICY, now=closed_at + STEP)
+
+    assert isinstance(out, ev.CaseReopened)
+    assert (out.rating, out.previous_rating, out.previous_closed_at) == (1, 2, closed_at)
+    assert out.previous_on_time is True
 
 
 @pytest.mark.parametrize("rating", [0, 6, -1, 2.5, True, False, "3", None])

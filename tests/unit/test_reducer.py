@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import require_service
 from tests.reducer_node import run_reducer
 
@@ -544,6 +546,72 @@ def test_a_rating_of_a_case_closed_on_an_earlier_day_counts_on_the_day_it_was_re
     by_day = {r["day"]: r for r in out["state"]["history"]}
     assert by_day["2026-11-19"]["rated"] == [2, 1]
     assert sorted(out["state"]["cases"]) == ["7", "8"]  # both touched today: now kept
+
+
+def history_after(rows: list[dict[str, Any]], *events: dict[str, Any]) -> dict[str, Any]:
+    """The wall's history rows by day: a snapshot's `rows`, then one batch of `events`."""
+    batch = {"from": 10, "to": 10 + len(events), "events": list(events)}
+    out = run_wall([{"op": "fromSnapshot", "snapshot": wall_snapshot(rows=rows)},
+                    {"op": "applyBatch", "batch": batch}])  # fmt: skip
+    return {r["day"]: r for r in out["state"]["history"]}
+
+
+def test_a_second_callback_on_a_case_we_no_longer_hold_replaces_its_first_rating() -> None:
+    """Unhappy once (2: reopened, handled and closed again on an earlier day), then 4: the
+    day the case was reported still has one rated case, now a satisfied one."""
+    reported = "2026-11-19T09:00:00+08:00"
+    rows = history(
+        row("2026-11-19", reported={"hotline": 1}, categories={"garbage": 1}, rated=[1, 0]),
+        row("2026-11-20", closed={"10": [1, 1]}),
+    )
+    rated = full(7, "reviewed", reported_at=reported, closed_at="2026-11-20T16:00:00+08:00",
+                 updated_at=LATER, rating=4, on_time=True, reopen_count=1)  # fmt: skip
+    review = event(11, rated, "case.reviewed") | {"data": {"rating": 4, "previous_rating": 2}}
+    by_day = history_after(rows, review)
+    assert by_day["2026-11-19"]["rated"] == [1, 1]
+    assert by_day["2026-11-20"]["closed"] == {"10": [1, 1]}
+
+
+def test_reopening_a_case_we_no_longer_hold_takes_it_off_the_day_it_closed() -> None:
+    """Unhappy a second time (2, then 1): still one unsatisfied rating on the day it was
+    reported, and one closing (on time) fewer on the day it closed."""
+    reported = "2026-11-19T09:00:00+08:00"
+    rows = history(
+        row("2026-11-19", reported={"hotline": 1}, categories={"garbage": 1}, rated=[1, 0]),
+        row("2026-11-20", closed={"10": [2, 1]}),
+    )
+    unhappy = full(8, "reopened", reported_at=reported, updated_at=LATER, rating=1,
+                   reopen_count=2)  # fmt: skip
+    reopen = event(11, unhappy, "case.reopened") | {
+        "data": {"rating": 1, "reason": "不满意", "previous_rating": 2,
+                 "previous_closed_at": "2026-11-20T16:00:00+08:00", "previous_on_time": True}
+    }  # fmt: skip
+    by_day = history_after(rows, reopen)
+    assert by_day["2026-11-19"]["rated"] == [1, 0]
+    assert by_day["2026-11-20"]["closed"] == {"10": [1, 0]}
+
+
+@pytest.mark.parametrize(
+    ("reported_at", "day"),
+    [
+        ("2026-11-21T00:00:00+08:00", "2026-11-21"),  # yesterday's first instant
+        ("2026-11-21T23:59:59.999+08:00", "2026-11-21"),
+        ("2026-10-24T00:00:00+08:00", "2026-10-24"),  # the window's first instant
+        ("2026-10-23T23:59:59.999+08:00", None),  # 30 days ago: before the window
+        ("2026-10-23T00:00:00+08:00", None),
+    ],
+)
+def test_a_rating_lands_on_the_row_of_the_day_reported_up_to_the_windows_edges(
+    reported_at: str, day: str | None
+) -> None:
+    rated = full(9, "reviewed", reported_at=reported_at, closed_at=reported_at,
+                 updated_at=LATER, rating=5, on_time=True)  # fmt: skip
+    review = event(11, rated, "case.reviewed") | {"data": {"rating": 5, "previous_rating": None}}
+    by_day = history_after(history(), review)
+    rated_days = {day: r["rated"] for day, r in by_day.items() if r["rated"] != [0, 0]}
+    closed_days = {day: r["closed"] for day, r in by_day.items() if r["closed"]}
+    assert rated_days == ({day: [1, 1]} if day else {})
+    assert closed_days == {}  # its closing did not change: counted on its day already
 
 
 def test_at_midnight_the_day_is_folded_into_history_and_the_window_moves_on() -> None:
