@@ -26,6 +26,7 @@ from dispatch.domain.sla import Urgency
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
 from dispatch.service.unit_of_work import UnitOfWork
+from dispatch.service.wall_stats import WINDOW_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ CATEGORY_WEIGHTS = {
     "land": 1, "publicservice": 1, "other": 1,
 }  # fmt: skip
 CHANNEL_WEIGHTS = {"citizen": 45, "hotline": 25, "grid": 22, "camera": 4, "app": 4}
+TODAY_SPAN = timedelta(hours=6)  # today's seeded intake falls in these last hours
 
 
 def is_seeded(core: Core) -> bool:
@@ -102,14 +104,15 @@ def _pick(rng: random.Random, weights: dict[str, int]) -> str:
 
 
 def seed_history(
-    core: Core, county: DemoCounty, names: Directory, *, days: int = 21, per_day: int = 45,
-    seed: int = 7,
+    core: Core, county: DemoCounty, names: Directory, *, days: int = WINDOW_DAYS,
+    per_day: int = 45, seed: int = 7,
 ) -> int:  # fmt: skip
-    """Weeks of cases in every state, driven through the domain with a synthetic clock.
+    """`days` days of cases in every state, driven through the domain with a synthetic clock.
 
-    Three weeks, not the wall's 30 days: with 30, tests/integration/test_reducer_vs_server.py
-    finds the replayed `rated` count of one day one above a fresh snapshot's (a rating on a
-    case the wall's state no longer holds); that is still to be found and fixed."""
+    Today's intake (a third of a day's) falls in the last TODAY_SPAN; each earlier day's in
+    the 24 hours before that, with no gap. WINDOW_DAYS of them reach back past the start of
+    the wall's first history row whatever the hour, so its thirty days are full from the
+    start."""
     rng = random.Random(seed)
     now = core.clock.now()
     created = 0
@@ -117,7 +120,10 @@ def seed_history(
         count = per_day if day else max(5, per_day // 3)
         with core.uow() as uow:
             for _ in range(count):
-                age = timedelta(days=day, seconds=rng.uniform(0, 86_400 if day else 6 * 3600))
+                if day:
+                    age = TODAY_SPAN + timedelta(days=day - 1, seconds=rng.uniform(0, 86_400))
+                else:
+                    age = timedelta(seconds=rng.uniform(0, TODAY_SPAN.total_seconds()))
                 reported = now - age
                 case = _seeded_case(uow, core, county, names, rng, reported)
                 _progress(case, core, names, rng, reported, now)
