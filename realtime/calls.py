@@ -220,19 +220,15 @@ class CallsNamespace(Namespace):  # type: ignore[misc]
             return _error("invalid", str(exc), "sdp")
         try:
             call, participant = calls.admit(self.core, principal=self._me(), room_id=room_id)
-            state = self.rooms.state(call.room_id)
-            if state is None or state.ended:
-                raise RoomError("ended", f"room {call.room_id} has ended; call again", "room_id")
-            present = {p.id for p in state.participants}
-            if participant.id not in present and len(present) >= state.limit:
-                raise RoomError("full", f"room {call.room_id} already holds {len(present)} "
-                                f"participants, the most it takes", "room_id")  # fmt: skip
+            # The MCU checks the room itself (ended, full): one trip to it, not two.
             answer = self.rooms.join(call.room_id, participant, sdp, kind)
         except ServiceError as exc:
             return _service_error(exc)
         except RoomError as exc:
             if exc.code in ("ended", "not_found", "unavailable"):
                 self._reconcile_soon()
+            if exc.code == "not_found":  # the call is on record, its room is not: it is gone
+                exc = RoomError("ended", f"room {room_id} has ended; call again", "room_id")
             return exc.to_wire()
         join_room(f"call:{call.room_id}")
         with self._lock:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import av
+from av.packet import Packet
 
 from media.annexb import AccessUnit, is_keyframe, split_nal_units
 from media.tracks import H264Track
@@ -94,12 +96,30 @@ class SharedEncoder:
 
 
 class FanoutTrack(H264Track):
-    """One participant's view of the composite: the shared encoder's packets, as they are."""
+    """One participant's view of the composite: the shared encoder's packets, as they are.
 
-    def __init__(self, on_keyframe_request: Callable[[], None]) -> None:
+    aiortc's sender asks for its first picture once the connection is up (ICE, then DTLS),
+    a few hundred milliseconds after the join. What the queue gathered meanwhile is stale,
+    so it is dropped and `on_start` asks the room for a fresh IDR at once.
+    """
+
+    def __init__(
+        self, on_keyframe_request: Callable[[], None], on_start: Callable[[], None] = lambda: None
+    ) -> None:
         super().__init__(MAX_QUEUE)
         self.on_keyframe_request = on_keyframe_request
+        self.on_start = on_start
         self.keyframe_requests = 0
+        self.started = False
+
+    async def recv(self) -> Packet[Any]:
+        if not self.started:
+            self.started = True
+            self.dropped += len(self._queue)
+            self._queue.clear()
+            self._waiting_keyframe = True
+            self.on_start()
+        return await super().recv()
 
     def overflowed(self) -> None:
         self.on_keyframe_request()

@@ -3,7 +3,9 @@
 Per participant: one aiortc peer connection; its video decoded once (aiortc's receiver) and
 kept as the last frame; its audio decoded once and buffered as PCM. Per room: a video tick
 (`fps`) composes the gallery and encodes it once on the room's own thread, then hands the
-same packets to every participant's FanoutTrack and to the recorder; an audio tick (20 ms)
+same packets to every participant's FanoutTrack and to the recorder; a participant whose
+connection has just come up gets an IDR at once, out of turn (a room's first participant
+sees its name plate before any frame of its own was decoded); an audio tick (20 ms)
 mixes the buffered PCM minus-one for each participant and the full mix for the recorder,
 and follows who speaks.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import re
 import time
@@ -153,6 +156,7 @@ class Room:
         # Each participant frame's wait, from its decoding to the composite's packets going out.
         self.latency: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self.pictures = 0
+        self._wake = asyncio.Event()  # a picture is wanted before the next tick
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- life cycle ------------------------------------------------------------------------
@@ -189,7 +193,7 @@ class Room:
             raise RoomError("full", f"room {self.room_id} already has {len(self.members)} "
                             f"participants; the limit is {self.limit}", "room_id")  # fmt: skip
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice or None))
-        video_out = FanoutTrack(self.encoder.request_keyframe)
+        video_out = FanoutTrack(self.encoder.request_keyframe, self._picture_now)
         audio_out = MixTrack()
         member = Member(replace(participant, joined_at=time.time()), pc, video_out, audio_out)
         try:
@@ -224,7 +228,6 @@ class Room:
         if self.record_to is not None and self.recorder is None:
             self.recorder = Recorder(self.record_to, self.config.width, self.config.height,
                                      self.config.fps)  # fmt: skip
-        self.encoder.request_keyframe(now=True)
 
         @pc.on("connectionstatechange")
         def _state() -> None:
@@ -363,6 +366,19 @@ class Room:
             for pid, m in self.members.items()
         ]
 
+    def _picture_now(self) -> None:
+        """A participant's connection is up: it gets an IDR now, not at the next tick (a
+        room's first participant sees its own name plate before any camera frame came)."""
+        self.encoder.request_keyframe(now=True)
+        self._wake.set()
+
+    async def _tick(self, delay: float) -> None:
+        """Wait `delay` seconds, or less when somebody needs a picture now."""
+        if delay > 0 and not self._wake.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+        self._wake.clear()
+
     async def _video_loop(self) -> None:
         loop = asyncio.get_running_loop()
         period = 1 / self.config.fps
@@ -372,7 +388,8 @@ class Room:
             delay = due - loop.time()
             if delay < -period:  # more than a frame late: skip, do not burst
                 due = loop.time()
-            await asyncio.sleep(max(0.0, delay))
+            await self._tick(delay)
+            due = min(due, loop.time())  # woken early: the next tick is a period from now
             if not self.members and self.recorder is None:
                 continue
             tiles = self.tiles()

@@ -29,6 +29,7 @@ from PIL import Image
 from media.annexb import is_keyframe, split_nal_units
 from media.conference import MAX_PARTICIPANTS, Participant, Recording, RoomError, RoomState
 from media.mcu import EmbeddedConferences
+from media.mcu.compose import PLATE
 from media.mcu.layout import gallery
 from media.mcu.room import RoomConfig
 from tests.support import run_scenario, until
@@ -66,6 +67,16 @@ class ColourTrack(MediaStreamTrack):
         return frame
 
 
+class DarkCamera(MediaStreamTrack):
+    """A camera that never delivers a frame (one still starting up, say)."""
+
+    kind = "video"
+
+    async def recv(self) -> av.VideoFrame:
+        await asyncio.Event().wait()  # until the connection closes and cancels this
+        raise MediaStreamError
+
+
 class ToneTrack(MediaStreamTrack):
     """A microphone that plays one sine tone, 20 ms frames of 48 kHz stereo s16."""
 
@@ -96,11 +107,18 @@ class ToneTrack(MediaStreamTrack):
 class Peer:
     """One participant: sends its colour and tone, keeps the composite and audio it gets."""
 
-    def __init__(self, colour: str, *, video: bool = True, loudness: float = 0.25) -> None:
+    def __init__(
+        self,
+        colour: str,
+        *,
+        video: bool = True,
+        loudness: float = 0.25,
+        camera: MediaStreamTrack | None = None,
+    ) -> None:
         self.colour = colour
         self.pc = RTCPeerConnection()
         if video:
-            self.pc.addTrack(ColourTrack(COLOURS[colour]))
+            self.pc.addTrack(camera or ColourTrack(COLOURS[colour]))
         self.pc.addTrack(ToneTrack(TONES[colour], loudness))
         self.frames: list[av.VideoFrame] = []  # the last few composites
         self.received = 0  # composites decoded
@@ -310,6 +328,35 @@ def test_three_peers_see_the_others_and_hear_the_others_but_not_themselves(
     assert heard.last().ended and heard.last().reason == "ended"
     assert max(len(s.participants) for s in heard.states) == 3
     assert not any(name.startswith("mcu-loop") for name in heard.threads), heard.threads
+
+
+def test_the_first_participant_sees_its_name_plate_before_any_frame_of_its_own(
+    mcu: EmbeddedConferences,
+) -> None:
+    """Alone in a new room, and its camera has given nothing yet: the composite still
+    comes as soon as the connection is up (its name on a plate), decodable from its first
+    picture, and whoever joins next is added to it."""
+
+    async def scenario() -> None:
+        mcu.open("r-alone")
+        first = Peer("red", camera=DarkCamera())
+        await first.join(mcu, "r-alone")
+        room = mcu.room("r-alone")
+        assert room is not None
+        await until(lambda: first.received > 0, 10, "a composite while alone")
+        assert room.members[first.id].frame is None  # nothing of its camera was decoded
+        image = first.frames[0].to_image()
+        assert math.dist(image.getpixel((image.width // 2, image.height // 5)), PLATE) < 30
+        second = Peer("green")
+        await second.join(mcu, "r-alone")
+        state = mcu.state("r-alone")
+        assert state is not None
+        await until(lambda: tile_colours(first.frames[-1].to_image(), state)[second.id]
+                    == "green", 10, "the second participant's picture")  # fmt: skip
+        for peer in (first, second):
+            await peer.close()
+
+    run(scenario)
 
 
 def test_malformed_sdp_is_refused_and_the_room_keeps_working(mcu: EmbeddedConferences) -> None:

@@ -1,0 +1,45 @@
+"""A participant's view of the composite: it starts at a fresh IDR when its sender starts."""
+
+from __future__ import annotations
+
+import asyncio
+
+from media.annexb import AccessUnit
+from media.mcu.encoder import FanoutTrack
+
+
+def unit(n: int, keyframe: bool = False) -> AccessUnit:
+    return AccessUnit(bytes([n]), n * 6000, keyframe)
+
+
+def test_what_queued_before_the_connection_was_up_is_dropped_for_a_fresh_idr() -> None:
+    async def scenario() -> list[bytes]:
+        starts: list[str] = []
+        track = FanoutTrack(lambda: None, lambda: starts.append("now"))
+        for n, keyframe in ((1, True), (2, False), (3, False)):  # while ICE and DTLS ran
+            track.push(unit(n, keyframe))
+        first = asyncio.ensure_future(track.recv())  # the sender asks: the connection is up
+        await asyncio.sleep(0)
+        assert starts == ["now"] and not first.done()  # the room is asked for a picture now
+        track.push(unit(4))  # a P-picture made before that request took effect: no use
+        track.push(unit(5, keyframe=True))
+        track.push(unit(6))
+        return [bytes(await first), bytes(await track.recv())]
+
+    assert asyncio.run(scenario()) == [bytes([5]), bytes([6])]
+
+
+def test_a_sender_that_started_is_not_cut_back_again() -> None:
+    async def scenario() -> list[bytes]:
+        starts: list[str] = []
+        track = FanoutTrack(lambda: None, lambda: starts.append("now"))
+        first = asyncio.ensure_future(track.recv())
+        await asyncio.sleep(0)
+        track.push(unit(1, keyframe=True))
+        track.push(unit(2))
+        track.push(unit(3))
+        out = [bytes(await first), bytes(await track.recv()), bytes(await track.recv())]
+        assert starts == ["now"]
+        return out
+
+    assert asyncio.run(scenario()) == [bytes([1]), bytes([2]), bytes([3])]
