@@ -10,7 +10,9 @@
  *
  * Media: one RTCPeerConnection per room with sendrecv audio + video and the whole offer
  * (ICE gathered, no trickle); back comes the MCU's one composite video and one audio mix.
- * A failed connection rejoins the room with a new offer (the MCU replaces the old one).
+ * The connection and its offer start at the click, while the camera opens and the server
+ * places the call. A failed connection rejoins the room with a new offer (the MCU replaces
+ * the old one). While a call connects the page holds back its own redraws (settingUp).
  * Its words are in call_strings.js; camera, microphone and ringtone in call_media.js.
  */
 (function () {
@@ -21,6 +23,7 @@
     return CH.callMedia; // assets/js/call_media.js (loaded after this file on Dash pages)
   };
   var RING_MS = 45000; // an unanswered ring stops on its own
+  var SETUP_MS = 4000; // how long a call counts as connecting, for the page's redraws
   var REJOIN_TRIES = 3;
 
   var S = {
@@ -176,18 +179,19 @@
 
   /* ---------- WebRTC ---------- */
 
-  function join(roomId) {
-    S.roomId = roomId;
+  /** A peer connection for the room, its whole offer on the way at once: audio and video
+   *  sendrecv, our tracks when we have them (else they come later by replaceTrack, which
+   *  needs no new offer). {pc, offered}: `offered` resolves once ICE gathering is done. */
+  function connection() {
     if (S.pc) S.pc.close();
     var pc = (S.pc = new RTCPeerConnection({ iceServers: S.iceServers }));
     ["audio", "video"].forEach(function (kind) {
-      var track = S.local && S.local.getTracks().filter(function (tr) {
-        return tr.kind === kind;
-      })[0];
+      var track = M().trackOf(S.local, kind);
       if (track) pc.addTransceiver(track, { direction: "sendrecv", streams: [S.local] });
-      else pc.addTransceiver(kind, { direction: "sendrecv" }); // nothing to send, still receive
+      else pc.addTransceiver(kind, { direction: "sendrecv" }); // nothing to send yet, still receive
     });
     pc.ontrack = function (e) {
+      mark(e.track.kind);
       var stream = e.streams && e.streams[0] ? e.streams[0] : new MediaStream([e.track]);
       if (e.track.kind === "video") {
         S.el.video.srcObject = stream;
@@ -198,6 +202,7 @@
     pc.onconnectionstatechange = function () {
       if (pc !== S.pc) return;
       if (pc.connectionState === "connected") {
+        mark("connected");
         S.rejoins = 0;
         S.reconnecting = false;
         render();
@@ -205,21 +210,45 @@
         rejoin();
       }
     };
-    return pc.createOffer()
+    var gathered = M().gathered(pc, !S.iceServers.length);
+    var offered = pc.createOffer()
       .then(function (offer) {
         return pc.setLocalDescription(offer);
       })
       .then(function () {
-        return M().gathered(pc);
+        return gathered;
       })
       .then(function () {
         mark("offer");
+        return pc;
+      });
+    return { pc: pc, offered: offered };
+  }
+
+  /** Send the camera and microphone that opened after the offer was made. */
+  function sendTracks(pc, stream) {
+    if (pc.signalingState === "closed") return;
+    pc.getTransceivers().forEach(function (transceiver) {
+      var kind = transceiver.receiver.track.kind;
+      var track = M().trackOf(stream, kind);
+      if (track && !transceiver.sender.track) transceiver.sender.replaceTrack(track);
+    });
+  }
+
+  /** Offer (`prepared`, or a new connection) to the room and apply its answer. */
+  function join(roomId, prepared) {
+    S.roomId = roomId;
+    var ready = prepared || connection();
+    var pc = ready.pc;
+    return ready.offered
+      .then(function () {
+        if (pc !== S.pc) return null; // hung up, or superseded by a rejoin, meanwhile
         return request("join", {
           room_id: roomId, sdp: pc.localDescription.sdp, type: pc.localDescription.type,
         });
       })
       .then(function (answer) {
-        if (pc !== S.pc) return;
+        if (!answer || pc !== S.pc) return;
         mark("answer");
         if (answer.call) S.call = answer.call;
         S.participantId = answer.participant_id;
@@ -265,18 +294,23 @@
     show();
     S.status = "status.preparing";
     render();
-    // The camera opens while the server sets the call up: neither waits for the other.
+    // Three things at once, none waiting for another: the server sets the call up, the
+    // camera opens, and the browser gathers its ICE candidates for the offer (the camera's
+    // tracks join the connection when they come, without a new offer).
     var placed = place().then(function (call) {
       mark("placed");
       return call;
     });
     placed.catch(function () {}); // reported below, once
+    var prepared = connection();
+    prepared.offered.catch(function () {}); // reported by join, once
     return M().open({ cameraId: S.cameraId, micId: S.micId })
       .then(function (media) {
         mark("media");
         S.local = media.stream;
         S.note = media.note;
         if (S.local) S.el.self.srcObject = S.local;
+        sendTracks(prepared.pc, S.local);
         S.status = "status.connecting";
         render();
         fillDevices();
@@ -285,7 +319,7 @@
       .then(function (call) {
         S.call = call;
         render();
-        return join(call.room_id).then(function () {
+        return join(call.room_id, prepared).then(function () {
           return call;
         });
       })
@@ -631,6 +665,13 @@
     if (/^\/(console|cases)(\/|$)/.test(location.pathname)) connect();
   }
 
+  /** From the click until the first picture (SETUP_MS at most): the page holds back its
+   *  own redraws meanwhile (assets/js/console.js). */
+  function settingUp() {
+    var live = S.preparing || !!S.call;
+    return live && !!S.clickedAt && !S.firstFrameAt && Date.now() - S.clickedAt < SETUP_MS;
+  }
+
   /** How a test or the bench reads the call: remote video and frames decoded so far. */
   function stats() {
     var video = S.el && S.el.video;
@@ -675,6 +716,7 @@
     leave: leave,
     end: endForAll,
     stats: stats,
+    settingUp: settingUp,
     _state: S,
   };
 

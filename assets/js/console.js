@@ -4,7 +4,8 @@
  * - Bridge views `console` and `case` (see assets/js/bridge.js): the socket keeps the cases
  *   of this user's scope in sync; these views only tell the page WHEN something changed, by
  *   setting a small store (`console-live` / `case-live`) at most once a second. The page's
- *   server callbacks then re-read the queue or the case as the signed-in user.
+ *   server callbacks then re-read the queue or the case as the signed-in user; not while a
+ *   call placed or answered here is connecting (the redraw waits for its first picture).
  * - Deadline clocks: every `[data-deadline]` and `[data-since]` ticks once a second, in the
  *   same words as dashboard/console_layout.py writes them.
  * - dash_clientside.console: the tab picker; CommandHall.caseMap: the case map's styles.
@@ -123,7 +124,17 @@
     }
   }
 
+  /** A call placed or answered on this page is connecting (assets/js/call.js). The page's
+   *  redraw then waits: it is hundreds of milliseconds of Dash work on the main thread (over
+   *  a second on a busy machine), and the call's answer and first picture would wait behind
+   *  it. The call's own events (started, answered) would otherwise redraw the page right
+   *  then. call.js says "connecting" for a few seconds at most. */
+  function callConnecting() {
+    return !!(CH.calls && CH.calls.settingUp && CH.calls.settingUp());
+  }
+
   var consoleWatch = new Watcher();
+  var consoleHeld = null; // {ids, all}: changes not yet told to the page
 
   CH.views.console = function (ctx) {
     var out = {};
@@ -132,13 +143,21 @@
     tickClocks(ctx.now, ctx.strings);
     var changed = el && consoleWatch.changes(el, ctx.state);
     if (changed) {
+      consoleHeld = consoleHeld
+        ? { ids: consoleHeld.ids.concat(changed.ids), all: consoleHeld.all || changed.all }
+        : changed;
+    }
+    if (consoleHeld && !callConnecting()) {
       counter += 1;
-      out["console-live"] = { data: { n: counter, ids: changed.ids.slice(0, 200), all: changed.all } };
+      var all = consoleHeld.all || consoleHeld.ids.length > 200;
+      out["console-live"] = { data: { n: counter, ids: consoleHeld.ids.slice(0, 200), all: all } };
+      consoleHeld = null;
     }
     return out;
   };
 
   var caseWatch = new Watcher();
+  var caseHeld = false; // the case changed; the page has not been told yet
 
   CH.views.case = function (ctx) {
     var out = {};
@@ -148,8 +167,12 @@
     var changed = el && caseWatch.changes(el, ctx.state);
     var mine = el && Number(el.getAttribute("data-case-id"));
     if (changed && (changed.all || changed.ids.indexOf(mine) >= 0)) {
+      caseHeld = true;
+    }
+    if (caseHeld && !callConnecting()) {
       counter += 1;
       out["case-live"] = { data: { n: counter } };
+      caseHeld = false;
     }
     return out;
   };

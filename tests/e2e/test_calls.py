@@ -60,6 +60,20 @@ def sees_remote_video(driver: WebDriver, who: str) -> dict[str, Any]:
     return call_stats(driver)
 
 
+def redraws_while_connecting(driver: WebDriver) -> int:
+    """Dash server callbacks (the page re-reading the case) the page started between its
+    call's click and its first picture (at most SETUP_MS, 4 s, in assets/js/call.js)."""
+    count: int = driver.execute_script(
+        "const t = CommandHall.calls._state.timings[0];"
+        "const end = Math.min(t.firstFrame, t.clicked + 4000);"
+        "return performance.getEntriesByType('resource')"
+        "  .filter((e) => e.name.includes('_dash-update-component'))"
+        "  .map((e) => performance.timeOrigin + e.startTime)"
+        "  .filter((at) => at > t.clicked && at < end).length;"
+    )
+    return count
+
+
 def sign_in(driver: WebDriver, url: str, username: str) -> None:
     """Sign in through the form and wait until it has landed (else the next get() races it)."""
     browser_sign_in(driver, url, username)
@@ -117,6 +131,14 @@ def test_the_officer_calls_the_worker_from_the_case_and_the_recording_plays_on_t
     wait(officer).until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ch-call-people li")) == 2,
         "the participant list never showed both",
+    )
+    # The call's own events changed the case, but the page held its redraw (Dash work on the
+    # main thread the call's answer would wait behind) until the first picture, then caught
+    # up: the timeline shows the call answered.
+    assert redraws_while_connecting(officer) == 0
+    wait(officer).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".case-event.is-call-answered"),
+        "the case page never caught up with the call",
     )
     people = [li.text for li in officer.find_elements(By.CSS_SELECTOR, "#ch-call-people li")]
     assert any("李明" in p for p in people) and any(name in p for p in people)
