@@ -40,6 +40,7 @@
     videoOn: true,
     ringing: {}, // call id → call
     rejoins: 0,
+    attempt: 0, // which call setup is the current one (see enter)
     timings: [], // {callId, clicked, firstFrame, clickToFrame} per call, for tests and the bench
     rings: [], // {callId, at}: when each ring arrived
     together: [], // {callId, at}: when the room first held somebody besides us
@@ -275,12 +276,17 @@
     }, 1000 * S.rejoins);
   }
 
-  /** Open the overlay, the camera and microphone, then `place` (which resolves a call). */
-  function enter(place, title) {
+  /** Open the overlay; then, at once and none waiting for another: `place` (the server
+   *  sets the call up and resolves it), the camera and microphone, and the connection's
+   *  offer (ICE gathering). The offer goes to the room as soon as it and the room are
+   *  known (`known`: a call rung to us names its room already); the camera's tracks join
+   *  the connection whenever they come, without a new offer. */
+  function enter(place, title, known) {
     if (S.call || S.preparing) {
       flash(t("status.active"), true);
       return Promise.resolve(null);
     }
+    var attempt = (S.attempt += 1); // hanging up makes every step still running stale
     S.preparing = true;
     S.clickedAt = Date.now(); // wall clock: the bench compares two browsers' times
     S.marks = {}; // when each step of the setup finished (ms after the click)
@@ -294,40 +300,39 @@
     show();
     S.status = "status.preparing";
     render();
-    // Three things at once, none waiting for another: the server sets the call up, the
-    // camera opens, and the browser gathers its ICE candidates for the offer (the camera's
-    // tracks join the connection when they come, without a new offer).
     var placed = place().then(function (call) {
       mark("placed");
-      return call;
-    });
-    placed.catch(function () {}); // reported below, once
-    var prepared = connection();
-    prepared.offered.catch(function () {}); // reported by join, once
-    return M().open({ cameraId: S.cameraId, micId: S.micId })
-      .then(function (media) {
-        mark("media");
-        S.local = media.stream;
-        S.note = media.note;
-        if (S.local) S.el.self.srcObject = S.local;
-        sendTracks(prepared.pc, S.local);
-        S.status = "status.connecting";
-        render();
-        fillDevices();
-        return placed;
-      })
-      .then(function (call) {
+      if (attempt === S.attempt) {
         S.call = call;
         render();
-        return join(call.room_id, prepared).then(function () {
-          return call;
-        });
+      }
+      return call;
+    });
+    var prepared = connection();
+    prepared.offered.catch(function () {}); // reported by join, once
+    var media = M().open({ cameraId: S.cameraId, micId: S.micId }).then(function (got) {
+      mark("media");
+      if (attempt !== S.attempt) return stopTracks(got.stream); // hung up meanwhile
+      S.local = got.stream;
+      S.note = got.note;
+      if (S.local) S.el.self.srcObject = S.local;
+      if (S.pc) sendTracks(S.pc, S.local);
+      S.status = "status.connecting";
+      render();
+      fillDevices();
+    });
+    var joined = (known ? Promise.resolve(known) : placed).then(function (call) {
+      return attempt === S.attempt ? join(call.room_id, prepared) : null;
+    });
+    return Promise.all([placed, media, joined])
+      .then(function (done) {
+        return done[0];
       })
       .catch(function (err) {
+        if (attempt !== S.attempt) return null; // already hung up: nothing more to say
         var message = t("error", { message: err.message });
-        if (S.call) {
-          request("leave", { room_id: S.call.room_id }).catch(function () {});
-        }
+        var roomId = S.roomId || (S.call && S.call.room_id);
+        if (roomId) request("leave", { room_id: roomId }).catch(function () {});
         hangUpLocally(message, true);
         return null;
       })
@@ -366,12 +371,13 @@
   function accept(call) {
     stopRing(call.id);
     var accepted = Date.now();
+    var title = call.kind === "conference" ? "title.conference" : "title.call";
     return enter(function () {
       S.answeredAt = accepted;
       return request("accept", { call_id: call.id }).then(function (a) {
         return a.call;
       });
-    }, call.kind === "conference" ? "title.conference" : "title.call");
+    }, title, call); // the ring named the room: the offer need not wait for the accept
   }
 
   function decline(call) {
@@ -410,12 +416,17 @@
     render();
   }
 
-  /** Close media and the overlay; `message` stays on screen for a moment. */
-  function hangUpLocally(message, isError) {
-    if (S.pc) S.pc.close();
-    if (S.local) S.local.getTracks().forEach(function (tr) {
+  function stopTracks(stream) {
+    if (stream) stream.getTracks().forEach(function (tr) {
       tr.stop();
     });
+  }
+
+  /** Close media and the overlay; `message` stays on screen for a moment. */
+  function hangUpLocally(message, isError) {
+    S.attempt += 1;
+    if (S.pc) S.pc.close();
+    stopTracks(S.local);
     S.pc = null;
     S.local = null;
     S.call = null;
