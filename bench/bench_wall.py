@@ -27,12 +27,17 @@ Runtime.getHeapUsage).
 Per frame: chromedriver's performance log records a Chrome trace
 (disabled-by-default-devtools.timeline); the bench wraps the page's `positions` socket
 listener from outside (no bench code in the page's scripts) to put a user-timing mark on
-each frame. Main-thread time per frame is the busy time (RunTask events of the page's main
-thread) from the task that receives one frame to the task that receives the next: the
+each frame. Main-thread time per frame is the time of the page main thread's tasks (RunTask
+events) from the task that receives one frame to the task that receives the next: the
 frame's handler, the bridge's push, the wall view, Leaflet moving the workers, Dash, style,
-layout, paint, plus the clock tick and the CSS animations of that second. The longest single
-task is reported too, the split by kind of work (Paint, Layerize, ...) from the same trace,
-and the in-page split (handler, view, worker layer, set_props) from the wrappers.
+layout, paint, plus the clock tick and the CSS animations of that second. It is given as CPU
+time (the trace's `tdur`, the thread's own CPU clock), which the goal is checked against, and
+as wall time (`dur`). On this benchmark's machine the server, the pusher and Chromium's other
+threads share two cores with the page, so a task's wall time is mostly time spent waiting for
+a core (a 50 ms busy loop measured 1 to 27 ms of CPU at a load average of 11); on a wall's
+own PC the two are close. The CPU of the frame's own task (parse + apply) is reported too,
+the longest single task, the split by kind of work (Paint, Layerize, ...) from the same
+trace, and the in-page split (handler, view, worker layer, set_props) from the wrappers.
 
     .venv/bin/python bench/bench_wall.py [--loads 5] [--frames 60] [--workers 2500]
         [--cases 10000] [--speed 3] [--what-if-plain] [--profile]
@@ -387,23 +392,26 @@ class Trace:
     """The page's main-thread tasks and frame marks, from chromedriver's performance log."""
 
     main: tuple[int, int] | None = None  # (pid, tid) of the page's main thread
-    tasks: list[tuple[float, float]] = field(default_factory=list)  # (start µs, end µs)
     marks: list[float] = field(default_factory=list)
-    by_thread: dict[tuple[int, int], list[tuple[float, float]]] = field(default_factory=dict)
+    # (start µs, end µs, CPU µs) of each task, by thread
+    by_thread: dict[tuple[int, int], list[tuple[float, float, float]]] = field(default_factory=dict)
     kinds: dict[tuple[int, int], dict[str, float]] = field(default_factory=dict)  # name → µs
+    kinds_cpu: dict[tuple[int, int], dict[str, float]] = field(default_factory=dict)
     counts: dict[tuple[int, int], Counter[str]] = field(default_factory=dict)  # name → events
 
     def split(self) -> dict[str, list[float]]:
-        """Per frame, for each kind of work on the main thread: ms, and how many times
-        (nested kinds overlap)."""
+        """Per frame, for each kind of work on the main thread: wall ms, CPU ms, and how many
+        times (nested kinds overlap)."""
         if self.main is None or len(self.marks) < 2:
             return {}
         frames = len(self.marks)
         spent, times = self.kinds.get(self.main, {}), self.counts.get(self.main, Counter())
+        cpu = self.kinds_cpu.get(self.main, {})
         return {
-            name: [round(us / 1000 / frames, 1), round(times[name] / frames, 1)]
+            name: [round(us / 1000 / frames, 1), round(cpu.get(name, 0.0) / 1000 / frames, 1),
+                   round(times[name] / frames, 1)]
             for name, us in sorted(spent.items(), key=lambda kv: -kv[1])
-        }
+        }  # fmt: skip
 
     def take(self, driver: Any) -> None:
         for entry in driver.get_log("performance"):
@@ -412,43 +420,58 @@ class Trace:
                 continue
             event = message["params"]
             where = (event.get("pid"), event.get("tid"))
+            # dur: wall time; tdur: the thread's CPU time (what the page cost, however busy
+            # the machine's other processes kept the cores meanwhile)
             if event.get("name") == "RunTask" and event.get("ph") == "X":
                 ts = float(event["ts"])
-                self.by_thread.setdefault(where, []).append((ts, ts + float(event.get("dur", 0))))
+                self.by_thread.setdefault(where, []).append(
+                    (ts, ts + float(event.get("dur", 0)), float(event.get("tdur", 0)))
+                )
             elif event.get("name") in KINDS and event.get("ph") == "X":
+                name = event["name"]
                 spent = self.kinds.setdefault(where, {})
-                spent[event["name"]] = spent.get(event["name"], 0.0) + float(event.get("dur", 0))
-                self.counts.setdefault(where, Counter())[event["name"]] += 1
+                spent[name] = spent.get(name, 0.0) + float(event.get("dur", 0))
+                cpu = self.kinds_cpu.setdefault(where, {})
+                cpu[name] = cpu.get(name, 0.0) + float(event.get("tdur", 0))
+                self.counts.setdefault(where, Counter())[name] += 1
             elif event.get("name") == "ch-frame":
                 self.main = where
                 self.marks.append(float(event["ts"]))
 
-    def per_frame(self) -> tuple[list[float], list[float]]:
-        """Busy ms and the longest task (ms) from each frame's task to the next frame's."""
+    def per_frame(self) -> dict[str, list[float]]:
+        """From each frame's task to the next frame's, in ms: `busy` (wall time of the main
+        thread's tasks), `cpu` (their CPU time), `longest` (the longest task, wall), and
+        `own` (CPU of the task that received the frame: parsing and applying it); `seconds`,
+        how long each interval was."""
         if self.main is None:
             raise RuntimeError("no frame marks in the trace")
         tasks = sorted(self.by_thread.get(self.main, []))
-        merged: list[list[float]] = []
-        for start, end in tasks:  # nested tasks (a nested run loop) count once
+        merged: list[list[float]] = []  # [start, end, cpu]
+        for start, end, cpu in tasks:  # nested tasks (a nested run loop) count once
             if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
+                merged[-1][1] = max(merged[-1][1], end)  # the outer task's CPU includes it
             else:
-                merged.append([start, end])
+                merged.append([start, end, cpu])
         marks = sorted(set(self.marks))
 
-        def start_of(mark: float) -> float:
-            for start, end in merged:
-                if start <= mark <= end:
-                    return start
-            return mark
+        def task_of(mark: float) -> list[float] | None:
+            for task in merged:
+                if task[0] <= mark <= task[1]:
+                    return task
+            return None
 
-        bounds = [start_of(m) for m in marks]
-        busy, longest = [], []
-        for a, b in itertools.pairwise(bounds):
-            spans = [(max(s, a), min(e, b)) for s, e in merged if e > a and s < b]
-            busy.append(sum(e - s for s, e in spans) / 1000)
-            longest.append(max((e - s for s, e in spans), default=0.0) / 1000)
-        return busy, longest
+        found = [task_of(m) for m in marks]
+        bounds = [t[0] if t else m for t, m in zip(found, marks, strict=True)]
+        out: dict[str, list[float]] = {"busy": [], "cpu": [], "longest": [], "own": [],
+                                       "seconds": []}  # fmt: skip
+        for (a, b), task in zip(itertools.pairwise(bounds), found, strict=False):
+            spans = [(max(s, a), min(e, b), c) for s, e, c in merged if e > a and s < b]
+            out["busy"].append(sum(e - s for s, e, _ in spans) / 1000)
+            out["cpu"].append(sum(c for _, _, c in spans) / 1000)
+            out["longest"].append(max((e - s for s, e, _ in spans), default=0.0) / 1000)
+            out["own"].append(task[2] / 1000 if task else math.nan)
+            out["seconds"].append((b - a) / 1e6)
+        return out
 
 
 def median(values: list[float]) -> float:
@@ -483,19 +506,24 @@ def measure_frames(driver: Any, frames: int, out: Out) -> dict[str, Any]:
         time.sleep(5)
         trace.take(driver)
         out.say(f"  {len(trace.marks)} frames traced")
-    busy, longest = trace.per_frame()
+    per = trace.per_frame()
     probe = driver.execute_script("return window.__frames")
     pushed = [f for f in probe if f.get("view") is not None]
     split = trace.split()
     out.say(
-        "main thread per frame, by kind (ms, nested kinds overlap): "
-        + ", ".join(f"{k} {v[0]} ({v[1]}×)" for k, v in split.items())
+        "main thread per frame, by kind (wall ms / CPU ms, nested kinds overlap): "
+        + ", ".join(f"{k} {v[0]}/{v[1]} ({v[2]}×)" for k, v in split.items())
     )
+    seconds = sum(per["seconds"])
     return {
-        "main_thread": stats_ms(busy),
+        "main_thread": stats_ms(per["busy"]),
+        "main_thread_cpu": stats_ms(per["cpu"]),
+        "frame_task_cpu": stats_ms([x for x in per["own"] if not math.isnan(x)]),
+        "cpu_ms_per_s": round(sum(per["cpu"]) / seconds, 1) if seconds else math.nan,
+        "frames_per_s": round(len(per["cpu"]) / seconds, 2) if seconds else math.nan,
         "split_ms": split,
-        "longest_task": stats_ms(longest),
-        "frames_over_goal": sum(b >= GOAL_FRAME_MS for b in busy),
+        "longest_task": stats_ms(per["longest"]),
+        "frames_over_goal": sum(c >= GOAL_FRAME_MS for c in per["cpu"]),
         "workers_per_frame": round(sum(f["workers"] for f in probe) / max(1, len(probe))),
         "m_per_px": round(driver.execute_script(METRES_PER_PIXEL), 1),
         "redrawn_per_frame": round(median([f.get("redrawn") or 0 for f in pushed] or [0])),
@@ -577,11 +605,14 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
             profile = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ch-prof-")))
             driver, drawn = load_once(wall, want, profile, trace=last, plain=args.what_if_plain)
             loads.append(drawn["at"] / 1000)
-            firsts = drawn["first"].items()
-            parts.append(drawn["first"])
+            link = driver.execute_script("return CommandHall.live.timing")
+            firsts = {**drawn["first"], **{f"link {k}": v for k, v in link.items() if v}}
+            parts.append(firsts)
             out.say(
                 f"load {n + 1}: fully drawn at {drawn['at'] / 1000:.2f} s ("
-                + ", ".join(f"{k} {v / 1000:.2f}" for k, v in sorted(firsts, key=lambda kv: kv[1]))
+                + ", ".join(
+                    f"{k} {v / 1000:.2f}" for k, v in sorted(firsts.items(), key=lambda kv: kv[1])
+                )
                 + ")"
             )
         assert driver is not None
@@ -598,6 +629,7 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
         errors += severe(driver)
         ordered = sorted(loads)
         return {
+            "load_average": round(os.getloadavg()[0], 1),
             "workers": len(app.names.workers),
             "open_cases": want["open"],
             "grids": grids,
@@ -608,7 +640,7 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
                 "max_s": round(ordered[-1], 2),
                 "first_s": round(loads[0], 2),
                 "parts_p50_s": {
-                    k: round(median([p[k] for p in parts]) / 1000, 2) for k in parts[0]
+                    k: round(median([p[k] for p in parts if k in p]) / 1000, 2) for k in parts[0]
                 },
             },
             "frames": frames,
@@ -648,8 +680,10 @@ def main() -> int:
     out.stats(
         f"wall, {r['workers']:,} workers, {r['open_cases']:,} cases",
         {
-            "main thread per frame": f["main_thread"],
-            "longest task per frame": f["longest_task"],
+            "main thread CPU per frame": f["main_thread_cpu"],
+            "  the frame's own task, CPU": f["frame_task_cpu"],
+            "main thread wall per frame": f["main_thread"],
+            "longest task per frame (wall)": f["longest_task"],
             "  positions handler": f["handler"],
             "  wall view (dirty push)": f["view"],
             "    worker layer sync": f["worker_sync"],
@@ -663,13 +697,17 @@ def main() -> int:
         f"{r['heap_after_frames_mb']} MB after the frames"
     )
     out.say(
+        f"main thread CPU {f['cpu_ms_per_s']} ms a second at {f['frames_per_s']} frames a second "
+        f"(machine load average {r['load_average']})"
+    )
+    out.say(
         f"{f['workers_per_frame']} workers per frame at {args.speed:g} m/s, "
         f"{f['redrawn_per_frame']} redrawn (a pixel is {f['m_per_px']} m)"
     )
     failures = []
-    if f["main_thread"]["p95_ms"] >= GOAL_FRAME_MS:
-        p95 = f["main_thread"]["p95_ms"]
-        failures.append(f"main thread per frame p95 {p95} ms ≥ {GOAL_FRAME_MS}")
+    if f["main_thread_cpu"]["p95_ms"] >= GOAL_FRAME_MS:
+        p95 = f["main_thread_cpu"]["p95_ms"]
+        failures.append(f"main-thread CPU per frame p95 {p95} ms ≥ {GOAL_FRAME_MS}")
     if d["p95_s"] >= GOAL_DRAWN_S:
         failures.append(f"fully drawn p95 {d['p95_s']} s ≥ {GOAL_DRAWN_S}")
     if r["console_errors"]:

@@ -36,6 +36,16 @@ def worker_item(worker: GridWorkerRow, latest: Latest | None, now_ms: int) -> di
         "name": worker.name,
         "grid_id": worker.grid_id,
         "township_id": worker.township_id,
+        **moving_item(worker.id, latest, now_ms),
+    }
+
+
+def moving_item(worker_id: int, latest: Latest | None, now_ms: int) -> dict[str, Any]:
+    """What a fix changes of a worker: a frame carries only this. Name, grid and township come
+    with the snapshot and do not move; leaving them out takes a third off a frame of 2,500
+    workers, which every screen parses every second."""
+    return {
+        "id": worker_id,
         "lat": latest.lat if latest else None,
         "long": latest.long if latest else None,
         "at": iso_ms(latest.at_ms) if latest else None,
@@ -112,7 +122,7 @@ class PositionFrames:
             worker = self._names.workers.get(worker_id)
             if worker is None:  # removed from the directory since
                 continue
-            item = worker_item(worker, record, now_ms)
+            item = moving_item(worker_id, record, now_ms)
             rooms[ALL].append(item)
             if worker.township_id is not None:
                 rooms.setdefault(township_room(worker.township_id), []).append(item)

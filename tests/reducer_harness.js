@@ -37,6 +37,10 @@ const results = steps.map((step) => {
       return CH.kpis(state, CH.parseTime(step.now));
     case "latest":
       return CH.latest(state, step.limit).map((c) => c.id);
+    case "parseTimes":
+      return step.times.map((t) => [CH.parseTime(t), CH.slowParseTime(t)]);
+    case "screenFields":
+      return CH.SCREEN_FIELDS;
     default:
       throw new Error("unknown step " + step.op);
   }

@@ -43,6 +43,17 @@
     return Date.now();
   }
 
+  function since() {
+    return Math.round(window.performance.now());
+  }
+
+  /** Note the first time of `name` in the link's timing. */
+  function first(link, name) {
+    if (link.timing[name] === null) {
+      link.timing[name] = since();
+    }
+  }
+
   var TOKEN_KEY = "commandhall.screenToken";
 
   /**
@@ -69,7 +80,8 @@
     this.queue = []; // batches that arrived while a request was in flight
     this.busy = false;
     this.ready = false; // synced since the current connection was made
-    this.dirty = true;
+    this.dirty = true; // the cases (or anything but the workers' positions) changed
+    this.moved = false; // a positions frame moved workers
     this.lastHeard = now();
     this.lostAt = now();
     this.everConnected = false;
@@ -84,6 +96,10 @@
     this.lastRetry = now();
     this.resyncAt = 0; // when to take a fresh snapshot (after midnight)
     this.stats = { batches: 0, catchups: 0, snapshots: 0, gaps: 0, frames: 0, refreshes: 0 };
+    // When the first connection, snapshot and readiness came (performance.now(), ms since the
+    // page started loading): where a screen's start-up time goes, for the benchmark and whoever
+    // looks at a slow wall.
+    this.timing = { created: since(), connected: null, asked: null, answered: null, ready: null };
     this.connect();
   }
 
@@ -113,6 +129,7 @@
     // the connection, and socket.io hands those to us before "connect": by now the replay
     // may be applied and the link ready. "disconnect" is where readiness is lost.
     socket.on("connect", function () {
+      first(self, "connected");
       self.heard();
       self.everConnected = true;
       self.refusal = null;
@@ -160,7 +177,7 @@
         var next = CH.applyPositions(self.state, frame);
         if (next !== self.state) {
           self.state = next;
-          self.dirty = true;
+          self.moved = true; // drawn with the next second's clock, not on a push of its own
         }
       }
     });
@@ -185,6 +202,7 @@
 
   LiveLink.prototype.markReady = function () {
     if (!this.ready) {
+      first(this, "ready");
       this.ready = true;
       this.dirty = true;
     }
@@ -297,11 +315,20 @@
   LiveLink.prototype.snapshot = function () {
     var self = this;
     this.stats.snapshots += 1;
+    first(this, "asked");
     this.request("snapshot", {}, function (snap) {
+      first(self, "answered");
       self.state = CH.fromSnapshot(snap);
       self.workersStale = false; // the snapshot brought every worker
       self.dirty = true;
-      self.catchup();
+      self.busy = false;
+      // The batches that came meanwhile, in order; one that starts after the snapshot's seq
+      // is a gap and asks for a catch-up, as would the next heartbeat. No round trip of its
+      // own: on a busy server that was most of a second before the wall counted as synced.
+      self.drain();
+      if (!self.busy) {
+        self.markReady();
+      }
     });
   };
 
@@ -438,7 +465,7 @@
       status: status,
       refusal: status === "refused" ? link.refusal : null,
       statusChanged: status !== lastStatus,
-      dirty: withData && link.dirty,
+      dirty: withData && (link.dirty || link.moved),
       fresh: page.fresh,
       strings: page.strings,
       tzOffset: link.state && link.state.tzOffset !== null ? link.state.tzOffset : page.tzOffset,
@@ -449,16 +476,26 @@
     });
     if (withData) {
       link.dirty = false;
+      link.moved = false;
+      page.drawnState = page.drawnState || !!link.state;
     }
     page.fresh = false;
     lastStatus = status;
     page.el.setAttribute("data-status", status);
   }
 
+  // Pages whose link can start before Dash has rendered them (their scope is the whole of the
+  // signed-in screen's): the wall asks for its snapshot while the renderer is still loading,
+  // which takes about half a second off its first full picture (docs/performance.md).
+  var EARLY = /\/wall\/?$/;
+
   function tick() {
     var el = document.querySelector("[data-ch-view]");
     if (!el) {
       page = null;
+      if (!CH.live && window.io && CH.applyBatch && EARLY.test(window.location.pathname)) {
+        CH.live = new LiveLink(null);
+      }
       return;
     }
     if (!page || page.el !== el) {
@@ -479,10 +516,16 @@
     CH.live.tick(t);
     // Changed state goes out at once if the last data push is a second old, else it waits
     // for that second to pass: at most one data push a second, however busy the log is,
-    // and a lone new case shows within a tick. The clock ticks on each second boundary.
+    // and a lone new case shows within a tick. The clock ticks on each second boundary, and
+    // moved workers go with it: positions come once a second anyway, and drawn with the
+    // clock they cost the page one rendering update a second instead of two.
     var second = Math.floor(t / 1000);
-    var dataDue = page.fresh || (CH.live.dirty && t - lastDataPush >= DATA_PUSH_MS);
-    if (dataDue || second !== lastSecond) {
+    var newSecond = second !== lastSecond;
+    // The first state (a snapshot) goes out on the next tick: the one-second pace is for a
+    // busy log, not for a screen still waiting to show anything.
+    var paced = t - lastDataPush >= DATA_PUSH_MS || !page.drawnState;
+    var dataDue = page.fresh || (CH.live.dirty && paced) || (CH.live.moved && newSecond);
+    if (dataDue || newSecond) {
       lastSecond = second;
       if (dataDue) {
         lastDataPush = t;

@@ -127,7 +127,8 @@
     this.retryTimer = null;
     this.checkTimer = null;
     this.lastFrameAt = 0;
-    this.frames = 0;
+    this.frames = 0; // frames shown over every watch of this player
+    this.shown = 0; // of those, frames the current stream has shown
     this.kind = null;
     this.stopped = false;
     this.waitingSocket = false; // its offer was ready before the socket was
@@ -173,6 +174,7 @@
     pc.ontrack = function (event) {
       if (generation === self.generation) {
         self.video.srcObject = new window.MediaStream([event.track]);
+        self.shown = 0; // a new stream counts from nothing
         self.countFrames(generation);
       }
     };
@@ -234,28 +236,25 @@
       });
   };
 
-  /** Count decoded frames; the first one means the tile is live. */
+  /**
+   * The first decoded frame means the tile is live; after it, frames are counted from the
+   * video's playback quality on each check. A requestVideoFrameCallback for every frame would
+   * wake the page's main thread for a rendering update per picture (16 tiles at 15 fps: 240 a
+   * second), and a wall that runs all day has better use for it (docs/performance.md).
+   */
   Player.prototype.countFrames = function (generation) {
     var self = this;
     var video = this.video;
-    function frame() {
+    function first() {
       if (self.stopped || generation !== self.generation) {
         return;
       }
-      self.frames += 1;
-      self.lastFrameAt = Date.now();
-      if (self.kind !== "playing") {
-        self.attempt = 0;
-        self.report("playing", text(self.strings, "camera.player.playing"));
-      }
-      video.requestVideoFrameCallback(frame);
+      self.seen(Math.max(1, presented(video)));
     }
     if (video.requestVideoFrameCallback) {
-      video.requestVideoFrameCallback(frame);
+      video.requestVideoFrameCallback(first);
     } else {
-      video.onplaying = function () {
-        frame();
-      };
+      video.onplaying = first;
     }
     var playing = video.play && video.play();
     if (playing && playing.catch) {
@@ -263,9 +262,29 @@
     }
   };
 
+  /** The current stream has shown `count` frames: more than last time means it plays. */
+  Player.prototype.seen = function (count) {
+    if (count < this.shown) {
+      this.shown = 0; // the element started over (a new source)
+    }
+    if (count > this.shown) {
+      this.frames += count - this.shown;
+      this.shown = count;
+      this.lastFrameAt = Date.now();
+      if (this.kind !== "playing") {
+        this.attempt = 0;
+        this.report("playing", text(this.strings, "camera.player.playing"));
+      }
+    }
+  };
+
   /** Every CHECK_MS: a live tile whose frames stopped coming is watched again. */
   Player.prototype.check = function () {
-    if (this.stopped || this.kind !== "playing") {
+    if (this.stopped || !this.video.srcObject) {
+      return;
+    }
+    this.seen(presented(this.video)); // frames back after "offline" report "playing" again
+    if (this.kind !== "playing") {
       return; // an offline camera is the gateway's to reconnect; errors retry on their own
     }
     var quiet = Date.now() - this.lastFrameAt;
@@ -353,6 +372,14 @@
       return found;
     });
   };
+
+  /** Frames the video element has decoded for display since its stream started. */
+  function presented(video) {
+    if (video.getVideoPlaybackQuality) {
+      return video.getVideoPlaybackQuality().totalVideoFrames;
+    }
+    return video.webkitDecodedFrameCount || 0;
+  }
 
   function preferH264(transceiver) {
     var caps = window.RTCRtpReceiver && RTCRtpReceiver.getCapabilities && RTCRtpReceiver.getCapabilities("video");

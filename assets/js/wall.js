@@ -63,11 +63,17 @@
     };
   }
 
+  /** A category's name in the page's language: the page's strings have every category
+   *  (cases on a screen carry only the code); a row that brings its own names may use them. */
   function categoryName(code, c, strings) {
-    if (c) {
-      return (strings.lang === "en" ? c.category_name_en : c.category_name) || c.category;
+    var named = strings["cat." + code];
+    if (named) {
+      return named;
     }
-    return strings["cat." + code] || code;
+    if (c) {
+      return (strings.lang === "en" ? c.category_name_en : c.category_name) || c.category || code;
+    }
+    return code;
   }
 
   CH.wallFmt = {
@@ -150,6 +156,14 @@
     }
   }
 
+  /** Set an element's text when it differs (the element is Dash's, but only this writes it). */
+  function setText(id, text) {
+    var el = document.getElementById(id);
+    if (el && el.textContent !== text) {
+      el.textContent = text;
+    }
+  }
+
   /** Each part on its own: one that throws must not stop the others or the clock. */
   function safely(name, fn) {
     try {
@@ -168,14 +182,18 @@
     var strings = ctx.strings;
     var state = ctx.state;
     var clock = clockParts(ctx.now, ctx.tzOffset, strings);
-    out["wall-clock"] = { children: clock.time };
-    out["wall-date"] = { children: clock.date };
+    // Written straight into the page, not through Dash (so is the connection state above): a
+    // set_props a second re-rendered the header through React and dash-renderer for two
+    // strings (docs/performance.md, the wall).
+    setText("wall-clock", clock.time);
+    setText("wall-date", clock.date);
     if (ctx.statusChanged || ctx.fresh) {
       var status = ctx.refusal ? "refused" : ctx.status;
-      out["wall-conn"] = {
-        children: strings["wall.conn." + status] || strings["conn." + status] || status,
-        className: "wall-conn is-" + status,
-      };
+      setText("wall-conn", strings["wall.conn." + status] || strings["conn." + status] || status);
+      var conn = document.getElementById("wall-conn");
+      if (conn) {
+        conn.className = "wall-conn is-" + status;
+      }
     }
     safely("alert", function () {
       CH.wallAlert.show(ctx.refusal, strings);

@@ -3,10 +3,12 @@
  * its light, red on top. The bulk is drawn on one canvas (a Leaflet canvas renderer in the
  * cases' pane): 10,000 SVG circles made every repaint of the wall style, lay out and paint
  * 10,000 elements (docs/performance.md, the wall). A case that turned red in the last half
- * hour is the exception: it is an SVG circle that pulses, with a ring around it
- * (wall-case-halo), in a pane of its own above the canvas, so only those few animate. The
- * layer group comes from dashboard/wall_map.py live_layer("cases"), handed over by
- * CommandHall.wallMap.casesAdded.
+ * hour is drawn on the canvas too, larger and ringed in white, and gets a beacon above it: an
+ * HTML marker (`.wall-beacon`) in a pane of its own whose glow and ring animate only
+ * `transform` and `opacity`, which the compositor runs without the page's main thread. (The
+ * earlier SVG circles animated their stroke: a style, paint and commit of the page sixty times
+ * a second for as long as one case was a new red.) The layer group comes from
+ * dashboard/wall_map.py live_layer("cases"), handed over by CommandHall.wallMap.casesAdded.
  *
  * Markers are moved and restyled rather than rebuilt, as the worker markers are
  * (wall_workers.js): a dash-leaflet GeoJSON whose data changes rebuilds every layer, restarts
@@ -17,7 +19,7 @@
 
   var CH = (window.CommandHall = window.CommandHall || {});
   var CASES_PANE = "wall-cases-pane"; // dashboard/wall_map.py
-  var ALERT_PANE = "wall-alerts-pane"; // made here, just above the cases' canvas
+  var ALERT_PANE = "wall-alerts-pane"; // made here, just above the cases' canvas: the beacons
   var ALERT_PANE_Z = 455; // dashboard/wall_map.py CASES_PANE_Z + 5
   var NEW_FOR_MS = 10 * 60 * 1000; // reported in the last ten minutes: drawn larger, ringed
   var NEW_RED_MS = 30 * 60 * 1000; // turned red in the last half hour: pulses
@@ -48,7 +50,7 @@
     };
   }
 
-  /** The pane for the new reds' SVG, made once per map: dash-leaflet declares the others. */
+  /** The pane for the new reds' beacons, made once per map: dash-leaflet declares the others. */
   function alertPane(map) {
     var pane = map.getPane(ALERT_PANE);
     if (!pane) {
@@ -59,19 +61,21 @@
     return pane;
   }
 
-  function className(d) {
-    return (
-      "wall-case is-" + d.light + (d.fresh ? " is-new" : "") + (d.newRed ? " is-new-red" : "") +
-      " wall-case-" + d.id
-    );
+  /** The beacon of a new red case: a glow and a ring the stylesheet animates (composited). */
+  function beaconIcon(id) {
+    return window.L.divIcon({
+      className: "wall-beacon wall-beacon-" + id,
+      iconSize: [0, 0],
+      html: '<i class="wall-beacon-ring"></i><i class="wall-beacon-glow"></i>',
+    });
   }
 
   var layer = {
     group: null, // the L.LayerGroup on the map, once dash-leaflet has added it
     wanted: null, // [state, now] last handed over (drawn when the group comes)
-    drawn: {}, // id → {id, c, light, fresh, newRed, marker, halo}
-    canvas: null, // the renderer of the bulk (one per map)
-    svg: null, // the renderer of the new reds, above it
+    drawn: {}, // id → {id, c, light, fresh, newRed, marker, beacon}
+    special: {}, // id → drawn entry, for the markers that are new or new red (tick looks here)
+    canvas: null, // the renderer of every marker (one per map)
     redSince: {}, // id → when the case turned red, as far as the wall knows
     primed: false, // the first state has been seen: red cases after it turned red live
 
@@ -81,13 +85,13 @@
       }
       this.group = group;
       this.drawn = {};
+      this.special = {};
       this.canvas = window.L.canvas({ pane: CASES_PANE });
       // Nothing on it takes a click; the workers' canvas below does.
       this.canvas.once("add", function () {
         this._container.style.pointerEvents = "none";
       });
       alertPane(group._map);
-      this.svg = window.L.svg({ pane: ALERT_PANE });
       if (this.wanted) {
         this.sync(this.wanted[0], this.wanted[1]);
       }
@@ -173,13 +177,11 @@
     /** Once a second: new reports and new reds stop being new with time alone. */
     tick: function (now) {
       var self = this;
-      Object.keys(this.drawn).forEach(function (id) {
-        var d = self.drawn[id];
-        if (d.fresh || d.newRed) {
-          var next = self.want(d.c, now);
-          if (next.fresh !== d.fresh || next.newRed !== d.newRed) {
-            self.restyle(d, next);
-          }
+      Object.keys(this.special).forEach(function (id) {
+        var d = self.special[id];
+        var next = self.want(d.c, now);
+        if (next.fresh !== d.fresh || next.newRed !== d.newRed) {
+          self.restyle(d, next);
         }
       });
     },
@@ -187,17 +189,12 @@
     add: function (d) {
       var marker = window.L.circleMarker(
         [d.c.lat, d.c.long],
-        Object.assign(look(d), {
-          pane: d.newRed ? ALERT_PANE : CASES_PANE,
-          renderer: d.newRed ? this.svg : this.canvas,
-          interactive: false,
-          className: className(d),
-        })
+        Object.assign(look(d), { pane: CASES_PANE, renderer: this.canvas, interactive: false })
       );
       d.marker = marker;
       this.group.addLayer(marker);
       this.drawn[d.id] = d;
-      this.halo(d);
+      this.mark(d);
       this.stack(d);
     },
 
@@ -205,8 +202,8 @@
       var marker = d.marker;
       if (d.c.lat !== next.c.lat || d.c.long !== next.c.long) {
         marker.setLatLng([next.c.lat, next.c.long]);
-        if (d.halo) {
-          d.halo.setLatLng([next.c.lat, next.c.long]);
+        if (d.beacon) {
+          d.beacon.setLatLng([next.c.lat, next.c.long]);
         }
       }
       var changed = d.light !== next.light || d.fresh !== next.fresh || d.newRed !== next.newRed;
@@ -214,54 +211,42 @@
       if (!changed) {
         return;
       }
-      var moves = d.newRed !== next.newRed; // between the canvas and the SVG above it
       d.light = next.light;
       d.fresh = next.fresh;
       d.newRed = next.newRed;
-      if (moves) {
-        this.group.removeLayer(marker);
-        this.add(d);
-        return;
-      }
       var style = look(d);
       marker.setStyle(style);
       marker.setRadius(style.radius);
-      marker.options.className = className(d);
-      if (marker.getElement()) {
-        window.L.DomUtil.setClass(marker.getElement(), className(d));
-      }
-      this.halo(d);
+      this.mark(d);
       this.stack(d);
     },
 
-    /** The pulsing ring of a new red case: there while it is new, gone after. */
-    halo: function (d) {
-      if (d.newRed && !d.halo) {
-        d.halo = window.L.circleMarker([d.c.lat, d.c.long], {
+    /** The beacon of a new red (there while it is new, gone after), and the tick's list. */
+    mark: function (d) {
+      if (d.newRed && !d.beacon) {
+        d.beacon = window.L.marker([d.c.lat, d.c.long], {
           pane: ALERT_PANE,
-          renderer: this.svg,
-          radius: 16 * scale(),
-          weight: 3 * scale(),
-          color: COLOURS.red,
-          fill: false,
+          icon: beaconIcon(d.id),
           interactive: false,
-          className: "wall-case-halo wall-case-halo-" + d.id,
+          keyboard: false,
         });
-        this.group.addLayer(d.halo);
-      } else if (!d.newRed && d.halo) {
-        this.group.removeLayer(d.halo);
-        d.halo = null;
+        this.group.addLayer(d.beacon);
+      } else if (!d.newRed && d.beacon) {
+        this.group.removeLayer(d.beacon);
+        d.beacon = null;
+      }
+      if (d.fresh || d.newRed) {
+        this.special[d.id] = d;
+      } else {
+        delete this.special[d.id];
       }
     },
 
-    /** Red on top, closed at the back (canvas and SVG paint in layer order). */
+    /** Red on top, closed at the back (the canvas paints in layer order). */
     stack: function (d) {
       if (d.light === "closed") {
         d.marker.bringToBack();
-      } else if (d.light === "red") {
-        if (d.halo) {
-          d.halo.bringToFront();
-        }
+      } else if (d.light === "red" || d.fresh) {
         d.marker.bringToFront();
       }
     },
@@ -269,10 +254,11 @@
     remove: function (id) {
       var d = this.drawn[id];
       this.group.removeLayer(d.marker);
-      if (d.halo) {
-        this.group.removeLayer(d.halo);
+      if (d.beacon) {
+        this.group.removeLayer(d.beacon);
       }
       delete this.drawn[id];
+      delete this.special[id];
     },
 
     /** Whether a case's marker pulses now (for tests and whoever wants to look). */
@@ -288,11 +274,11 @@
 
     /**
      * What the map shows, read-only, for tests and the benchmark (the canvas has no element
-     * per marker to query): [{id, lat, long, light, fresh, newRed, svg, colour, radius}].
+     * per marker to query): [{id, lat, long, light, fresh, newRed, beacon, colour, radius}]:
+     * `beacon`, whether a new red has its animated beacon (`.wall-beacon-<id>`).
      */
     markers: function () {
       var drawn = this.drawn;
-      var svg = this.svg;
       return Object.keys(drawn).map(function (id) {
         var d = drawn[id];
         var m = d.marker;
@@ -304,7 +290,7 @@
           light: d.light,
           fresh: d.fresh,
           newRed: d.newRed,
-          svg: m.options.renderer === svg,
+          beacon: !!d.beacon,
           colour: m.options.fillColor,
           radius: m.getRadius(),
         };

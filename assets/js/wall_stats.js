@@ -239,8 +239,6 @@
       deadline: R.parseTime(c.deadline),
       township: c.township || "",
       category: c.category,
-      category_name: c.category_name,
-      category_name_en: c.category_name_en,
       state: c.state,
     };
   }

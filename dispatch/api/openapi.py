@@ -94,7 +94,7 @@ SCHEMAS: dict[str, Schema] = {
             "server_time": TIME,
             "day_start": TIME,
             "township_id": NULL_INT,
-            "cases": {"type": "array", "items": _ref("CaseSummary")},
+            "cases": {"type": "array", "items": _ref("ScreenCase")},
             "workers": {"type": "array", "items": _ref("Worker")},
         },
     },

@@ -17,6 +17,7 @@ from dispatch.domain.whistle import PartyRole, PartyState
 from dispatch.service import queue
 from dispatch.service.intake import CHANNELS, MAX_DESCRIPTION
 from dispatch.service.photos import KINDS, MAX_BYTES, MAX_PHOTOS
+from dispatch.service.queries import SCREEN_FIELDS
 
 Schema = dict[str, Any]
 
@@ -84,6 +85,16 @@ CASE_SUMMARY: Schema = {
         "master_id": NULL_INT,
         "media_url": TEXT,
     },
+}
+
+SCREEN_CASE: Schema = {
+    "type": "object",
+    "description": "A case as a live screen keeps it (snapshot.cases): the CaseSummary's "
+    "fields a wall counts, colours and lists; category names come from the page, the rest "
+    "(description, address) from GET /api/cases/{case_id}.",
+    "required": ["id", "ticket", "state", "status", "reported_at"],
+    "properties": {k: CASE_SUMMARY["properties"][k] for k in SCREEN_FIELDS},
+    "additionalProperties": False,
 }
 
 NEW_CASE: Schema = {
@@ -361,6 +372,7 @@ QUEUE = {
 
 SCHEMAS: dict[str, Schema] = {
     "CaseSummary": CASE_SUMMARY,
+    "ScreenCase": SCREEN_CASE,
     "NewCase": NEW_CASE,
     "ActionParams": ACTION_PARAMS,
     "ActionForm": ACTION_FORM,

@@ -48,23 +48,51 @@ def summary(row: CaseRow, names: Directory) -> dict[str, Any]:
     """A case as screens see it: no personal data, names resolved, times in ISO 8601."""
     category = CATEGORY_BY_CODE.get(row.category or row.service_code)
     return {
-        "id": row.id,
-        "ticket": ticket(row.id, row.reported_at),
-        "state": row.state,
-        "status": open311_status(row.state),
+        **screen_case(row, names),
         "service_code": row.service_code,
-        "category": row.category or row.service_code,
         "category_name": category.name if category else row.service_code,
         "category_name_en": category.name_en if category else row.service_code,
         "description": row.description,
         "address": row.address,
+        "grid": names.unit_name(row.grid_id),
+        "media_url": row.media_url,
+    }
+
+
+# A case as a live screen keeps it (snapshot.cases; the browser's reducer keeps these fields
+# of the summaries events carry, assets/js/reducer.js SCREEN_FIELDS): what the wall counts,
+# colours and lists. No description, address or names the screen has already (categories
+# from its strings, townships from stats.townships): 10,000 open cases were 11 MB of
+# snapshot as summaries and are about a third of that as this (docs/performance.md).
+SCREEN_FIELDS = (
+    "id", "ticket", "state", "status", "category", "lat", "long", "channel", "township_id",
+    "township", "grid_id", "level", "urgency", "light", "department", "worker_id",
+    "deadline", "reported_at", "updated_at", "closed_at", "on_time", "rating", "master_id",
+)  # fmt: skip
+_SCREEN_COLUMNS = (
+    CaseRow.id, CaseRow.reported_at, CaseRow.state, CaseRow.category, CaseRow.service_code,
+    CaseRow.lat, CaseRow.long, CaseRow.channel, CaseRow.township_id, CaseRow.grid_id,
+    CaseRow.level, CaseRow.urgency, CaseRow.light, CaseRow.department, CaseRow.worker_id,
+    CaseRow.deadline, CaseRow.updated_at, CaseRow.closed_at, CaseRow.on_time, CaseRow.rating,
+    CaseRow.master_id,
+)  # fmt: skip
+
+
+def screen_case(row: Any, names: Directory) -> dict[str, Any]:
+    """`summary` cut to SCREEN_FIELDS, from a row of _SCREEN_COLUMNS (or a CaseRow): the
+    snapshot reads only these columns, as plain rows, not ORM objects."""
+    return {
+        "id": row.id,
+        "ticket": ticket(row.id, row.reported_at),
+        "state": row.state,
+        "status": open311_status(row.state),
+        "category": row.category or row.service_code,
         "lat": row.lat,
         "long": row.long,
         "channel": row.channel,
         "township_id": row.township_id,
         "township": names.unit_name(row.township_id),
         "grid_id": row.grid_id,
-        "grid": names.unit_name(row.grid_id),
         "level": row.level,
         "urgency": row.urgency,
         "light": row.light,
@@ -77,7 +105,6 @@ def summary(row: CaseRow, names: Directory) -> dict[str, Any]:
         "on_time": row.on_time,
         "rating": row.rating,
         "master_id": row.master_id,
-        "media_url": row.media_url,
     }
 
 
@@ -152,8 +179,8 @@ def snapshot(
     township_id: int | None = None,
     scope: CaseScope | None = None,
 ) -> dict[str, Any]:
-    """What a screen starts from: the head seq, every open case and today's others, and every
-    grid worker with its latest position and presence.
+    """What a screen starts from: the head seq, every open case and today's others (as
+    `screen_case`), and every grid worker with its latest position and presence.
 
     The head is read first, in the same read transaction: events after it are replayed on
     top, and applying an event twice is harmless, so nothing falls between the two.
@@ -162,7 +189,7 @@ def snapshot(
     midnight = local_midnight(core, now)
     with core.db.read() as session:
         head = int(session.scalar(select(EventCounterRow.last_seq)) or 0)
-        q = select(CaseRow).where(
+        q = select(*_SCREEN_COLUMNS).where(
             or_(
                 CaseRow.state.in_(OPEN_STATES),
                 CaseRow.updated_at >= midnight,
@@ -175,8 +202,8 @@ def snapshot(
             from dispatch.service.scope import scope_clause
 
             q = q.where(scope_clause(scope))
-        rows = session.scalars(q.order_by(CaseRow.id)).all()
-        cases = [summary(r, names) for r in rows]
+        rows = session.execute(q.order_by(CaseRow.id)).all()
+        cases = [screen_case(r, names) for r in rows]
     return {
         "seq": head,
         "server_time": now.isoformat(),

@@ -261,11 +261,10 @@ def test_a_case_turning_red_is_in_the_warnings_and_pulses_on_the_map_within_two_
     WebDriverWait(driver, LIVE_WITHIN, poll_frequency=0.05).until(
         lambda d: d.execute_script(
             "const li = document.querySelector(`#wall-warnings [data-key='${arguments[0]}']`);"
-            "const m = document.querySelector(`path.wall-case-${arguments[1]}`);"
             "const drawn = CommandHall.wallMap.caseMarkers()"
             "  .find((c) => c.id === String(arguments[1]));"
-            "return li && li.classList.contains('is-red') && m && m.classList.contains('is-red')"
-            " && drawn.light === 'red' && drawn.svg",
+            "return li && li.classList.contains('is-red') && drawn && drawn.light === 'red'"
+            " && drawn.newRed && drawn.beacon",
             key, case_id,
         ),
         f"case {case_id} was not red in the warnings and on the map within {LIVE_WITHIN} s",
@@ -275,15 +274,18 @@ def test_a_case_turning_red_is_in_the_warnings_and_pulses_on_the_map_within_two_
     reds = [w["caseId"] for w in wall["warnings"] if "is-red" in w["cls"]]
     assert reds[0] == str(case_id), f"the newest red case is not first: {reds}"
     assert "is-new" in wall["warnings"][0]["cls"]  # and the row flashes
-    # The marker pulses, with a ring around it, both animated by the stylesheet.
+    # Its beacon pulses over the marker: a glow and a ring the stylesheet animates, by
+    # transform and opacity only (the compositor runs those without the main thread).
     pulse = driver.execute_script(
-        "const m = document.querySelector(`path.wall-case-${arguments[0]}`);"
-        "const ring = document.querySelector(`path.wall-case-halo-${arguments[0]}`);"
-        "return [m.classList.contains('is-new-red'), getComputedStyle(m).animationName,"
-        " ring && getComputedStyle(ring).animationName]",
+        "const b = document.querySelector(`.wall-beacon-${arguments[0]}`);"
+        "return b && [...b.children].map((el) => {"
+        "  const css = getComputedStyle(el);"
+        "  return [css.animationName, css.willChange]; })",
         case_id,
     )
-    assert pulse[0] is True and pulse[1] != "none" and pulse[2] not in (None, "none"), pulse
+    assert pulse and len(pulse) == 2, pulse
+    for name, will_change in pulse:
+        assert name not in ("", "none") and will_change == "transform, opacity", pulse
     # The tiles turn to the cameras around it.
     WebDriverWait(driver, LIVE_WITHIN).until(
         lambda d: (

@@ -208,3 +208,12 @@ def test_openapi_enumerates_the_actions_and_describes_real_summaries(seeded: See
     jsonschema.Draft202012Validator(schema).validate(summary)
     error = seeded.client().get("/api/cases/99999999").get_json()
     jsonschema.Draft202012Validator(document["components"]["schemas"]["Error"]).validate(error)
+
+
+def test_the_snapshots_cases_are_screen_cases_as_documented(seeded: Seeded) -> None:
+    new_case(seeded)
+    cases = seeded.client().get("/api/snapshot").get_json()["cases"]
+    schema = openapi.document()["components"]["schemas"]["ScreenCase"]
+    assert cases and all(set(c) == set(schema["properties"]) for c in cases)
+    for case in cases:
+        jsonschema.Draft202012Validator(schema).validate(case)

@@ -104,6 +104,22 @@ def test_a_stale_snapshot_plus_the_logged_events_equals_a_fresh_snapshot(app: Ap
     assert out["state"]["cases"] == by_id(fresh["cases"])
 
 
+def test_a_snapshots_cases_are_the_screen_fields_of_their_summaries_in_both_languages(
+    app: App,
+) -> None:
+    """The snapshot reads screen cases from plain rows; the browser cuts the summaries events
+    carry to the same fields (assets/js/reducer.js SCREEN_FIELDS)."""
+    (fields,) = run_reducer([{"op": "screenFields"}])["results"]
+    assert tuple(fields) == queries.SCREEN_FIELDS
+    snap = queries.snapshot(app.core, app.names)
+    with app.core.db.read() as session:
+        rows = {r.id: r for r in session.scalars(select(CaseRow))}
+        summaries = {c["id"]: queries.summary(rows[c["id"]], app.names) for c in snap["cases"]}
+    assert len(snap["cases"]) > 100
+    for c in snap["cases"]:
+        assert c == {k: summaries[c["id"]][k] for k in fields}
+
+
 def test_the_kpis_derived_in_the_browser_equal_the_servers(app: App) -> None:
     snap = queries.snapshot(app.core, app.names)
     server = queries.kpis(app.core)

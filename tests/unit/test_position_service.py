@@ -185,9 +185,10 @@ def test_a_frame_holds_only_what_moved_per_room_and_the_newest_of_each() -> None
     assert screens.rooms() == {"all": [1, 4], "township:10": [1], "township:11": [4]}
     first = screens.sent[0][1]
     assert first["t"] == T0.isoformat()
+    # What a fix moves; name, grid and township came with the screen's snapshot.
     assert first["workers"][0] == {
-        "id": 1, "name": "网格员1", "grid_id": 1000, "township_id": 10, "lat": LAT,
-        "long": LONG, "at": (T0 - timedelta(seconds=5)).isoformat(timespec="milliseconds"),
+        "id": 1, "lat": LAT, "long": LONG,
+        "at": (T0 - timedelta(seconds=5)).isoformat(timespec="milliseconds"),
         "presence": "online", "speed": 1.0, "battery": 80.0,
     }  # fmt: skip
     screens.sent.clear()

@@ -89,6 +89,19 @@ def test_a_batch_applies_its_events_in_order_and_moves_seq_to_its_end() -> None:
     assert sorted(out["state"]["cases"]) == ["1", "3"]
 
 
+def test_a_screen_keeps_only_the_screen_fields_of_the_summaries_events_carry() -> None:
+    summary = case(3, "reported") | {
+        "description": "楼道堆满杂物", "address": "解放路 12 号", "category": "firerisk",
+        "category_name": "消防隐患", "category_name_en": "Fire risk", "grid": "网格 4",
+        "media_url": "", "service_code": "firerisk", "ticket": "261122-00003",
+    }  # fmt: skip
+    out = run_reducer([start(case(1)), batch(10, 11, event(11, summary))])
+    (fields,) = run_reducer([{"op": "screenFields"}])["results"]
+    kept = out["state"]["cases"]["3"]
+    assert kept == {k: v for k, v in summary.items() if k in fields}
+    assert "description" not in kept and kept["category"] == "firerisk"
+
+
 def test_events_already_applied_are_ignored() -> None:
     first = case(3, "dispatched", updated_at=LATER)
     replayed_older = case(3, "reported")
@@ -256,6 +269,46 @@ def test_a_fix_older_than_the_one_we_hold_is_ignored() -> None:
     )
     assert out["results"][2] == {"unchanged": True}
     assert out["state"]["workers"]["1"]["lat"] == 25.65
+
+
+def test_fix_times_in_other_zones_or_shapes_are_compared_as_times_not_as_text() -> None:
+    # Text order says the second is newer (10:14 > 02:15); time order says it is a second older.
+    held = worker(1, at="2026-11-22T02:15:00.000+00:00", lat=25.65)
+    older = worker(1, at="2026-11-22T10:14:59.000+08:00", lat=25.60)
+    newer = worker(1, at="2026-11-22T02:15:00.5Z", lat=25.70)
+    out = run_reducer(
+        [
+            start(workers=[held]),
+            positions(FRAME_T, older),
+            positions("2026-11-22T10:15:02+08:00", newer),
+        ]
+    )
+    assert out["results"][1:] == [{"unchanged": True}, {"unchanged": False}]
+    assert out["state"]["workers"]["1"]["lat"] == 25.70
+
+
+def test_the_times_the_server_writes_are_read_as_date_parse_reads_them() -> None:
+    times = [
+        "2026-11-22T09:28:05.123456+08:00",
+        "2026-11-22T09:28:05+08:00",
+        "2026-11-22T01:28:05.1Z",
+        "2026-11-22T01:28:05.120Z",
+        "2026-12-31T23:59:59.999999Z",
+        "2026-11-22T01:28:05.999999-05:30",
+        "2028-02-29T00:00:00+00:00",
+        "2026-11-22T01:28:05.123+0800",
+        "2026-11-22 01:28:05+00:00",
+        "2026-13-22T01:28:05+00:00",
+        "2026-11-22T01:60:05+00:00",
+        "garbage",
+        "2026-11-22",
+    ]
+    times += [f"2026-{m:02d}-{d:02d}T{h:02d}:{m * 7 % 60:02d}:{d * 3 % 60:02d}.{h * 37:06d}{z}"
+              for m in (1, 6, 12) for d in (1, 15, 28) for h in (0, 9, 23)
+              for z in ("+00:00", "+08:00", "-03:30", "Z")]  # fmt: skip
+    (pairs,) = run_reducer([{"op": "parseTimes", "times": times}])["results"]
+    for text, (fast, slow) in zip(times, pairs, strict=True):
+        assert fast == slow, f"{text}: {fast} != Date.parse's {slow}"
 
 
 def test_the_same_fix_seen_later_changes_presence_and_seen_earlier_does_not() -> None:
