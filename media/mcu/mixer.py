@@ -63,6 +63,30 @@ def level(chunk: bytes) -> float:
 
 
 @dataclass
+class VoiceGate:
+    """Who is talking: a level of at least `threshold` within the last `hangover` seconds
+    (so the ends of words and short pauses stay in). The others' chunks, room noise and
+    breathing, stay out of the mixes: in a big room their noise would add up, and each of
+    them then hears exactly the full mix, which the room encodes once for all of them."""
+
+    threshold: float = 0.003  # RMS share of full scale, about -50 dBFS
+    hangover: float = 0.5
+    _last: dict[str, float] = field(default_factory=dict)
+
+    def hear(self, participant: str, now: float, value: float) -> None:
+        """One chunk's level (`level`) from a participant at `now`."""
+        if value >= self.threshold:
+            self._last[participant] = now
+
+    def talking(self, participant: str, now: float) -> bool:
+        last = self._last.get(participant)
+        return last is not None and now - last < self.hangover
+
+    def forget(self, participant: str) -> None:
+        self._last.pop(participant, None)
+
+
+@dataclass
 class SpeakerTracker:
     """The active speaker: the loudest participant over the last `window` seconds, if above
     `threshold`; a new speaker takes over only when louder than the current one by

@@ -6,8 +6,9 @@ kept as the last frame; its audio decoded once and buffered as PCM. Per room: a 
 same packets to every participant's FanoutTrack and to the recorder; a participant whose
 connection has just come up gets an IDR at once, out of turn (a room's first participant
 sees its name plate before any frame of its own was decoded); an audio tick (20 ms)
-mixes the buffered PCM minus-one for each participant and the full mix for the recorder,
-and follows who speaks.
+mixes the buffered PCM of those talking minus-one for each of them and the full mix for
+everyone else and the recorder, Opus-encodes each distinct mix once on the room's audio
+thread (media.mcu.tracks), and follows who speaks.
 """
 
 from __future__ import annotations
@@ -48,11 +49,12 @@ from media.mcu.mixer import (
     SILENCE,
     TICK,
     SpeakerTracker,
+    VoiceGate,
     level,
     mix,
 )
 from media.mcu.recorder import Recorder
-from media.mcu.tracks import MixTrack
+from media.mcu.tracks import MixTrack, VoiceEncoders
 
 log = logging.getLogger(__name__)
 
@@ -147,12 +149,18 @@ class Room:
         self.ended = False
         self.reason: str | None = None
         self.speakers = SpeakerTracker()
+        self.gate = VoiceGate()
+        self.voices = VoiceEncoders()
         self.compositor = Compositor(c.width, c.height, c.font)
         self.encoder = SharedEncoder(c.width, c.height, c.fps, crf=c.crf)
         self.recorder: Recorder | None = None
         self.recording: Recording | None = None
         # The room's own thread: composing and encoding stay in order and off the loop.
         self.thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"mcu-{room_id}")
+        # Its audio thread: the mixes' Opus encoding, one hand-over per 20 ms tick.
+        self.audio_thread = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix=f"mcu-audio-{room_id}"
+        )
         # Each participant frame's wait, from its decoding to the composite's packets going out.
         self.latency: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self.pictures = 0
@@ -247,7 +255,7 @@ class Room:
             return  # already gone, or replaced by a rejoin
         del self.members[participant_id]
         await self._close_member(member)
-        self.speakers.forget(participant_id)
+        self._forget(participant_id)
         self._changed(f"{participant_id} dropped: connection {why}")
 
     async def _expire(self, participant_id: str, pc: RTCPeerConnection) -> None:
@@ -260,9 +268,14 @@ class Room:
             raise RoomError("not_found", f"{participant_id!r} is not in room {self.room_id}",
                             "participant_id")  # fmt: skip
         await self._close_member(member)
-        self.speakers.forget(participant_id)
+        self._forget(participant_id)
         self._changed(f"{participant_id} left")
         return self.state()
+
+    def _forget(self, participant_id: str) -> None:
+        self.speakers.forget(participant_id)
+        self.gate.forget(participant_id)
+        self.voices.forget(participant_id)
 
     def mute(self, participant_id: str, audio: bool | None, video: bool | None) -> RoomState:
         member = self.members.get(participant_id)
@@ -305,6 +318,7 @@ class Room:
             else:
                 recorder.path.unlink(missing_ok=True)
         self.thread.shutdown(wait=False)
+        self.audio_thread.shutdown(wait=False)
         self._changed(reason)
         return self.recording
 
@@ -439,10 +453,21 @@ class Room:
                 if member.participant.audio and len(member.pcm) >= CHUNK:
                     chunks[pid] = bytes(member.pcm[:CHUNK])
                     del member.pcm[:CHUNK]
-                    self.speakers.add(pid, now, level(chunks[pid]))
-            full, minus = mix(chunks)
-            for pid, member in self.members.items():
-                member.audio_out.push(minus.get(pid, full))
+                    loudness = level(chunks[pid])
+                    self.speakers.add(pid, now, loudness)
+                    self.gate.hear(pid, now, loudness)
+            talking = [pid for pid in self.members if self.gate.talking(pid, now)]
+            full, minus = mix({pid: chunks[pid] for pid in talking if pid in chunks})
+            own = {pid: minus.get(pid, full) for pid in talking}
+            listeners = list(self.members)
+            packets = await loop.run_in_executor(self.audio_thread, self.voices.encode, full,
+                                                 own, listeners)  # fmt: skip
+            for pid, out in packets.items():
+                listener = self.members.get(pid)
+                if listener is None:  # it left while its packets were being encoded
+                    continue
+                for packet in out:
+                    listener.audio_out.push(packet)
             if self.recorder is not None:
                 self.recorder.audio(full)
             ticks += 1

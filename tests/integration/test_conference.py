@@ -359,6 +359,32 @@ def test_the_first_participant_sees_its_name_plate_before_any_frame_of_its_own(
     run(scenario)
 
 
+def test_the_quiet_share_one_encoding_of_the_mix_and_the_one_talking_hears_only_them(
+    mcu: EmbeddedConferences,
+) -> None:
+    async def scenario() -> None:
+        mcu.open("r-talk", record=False)
+        red, green, blue = Peer("red"), Peer("green", loudness=0.0), Peer("blue", loudness=0.0)
+        for peer in (red, green, blue):
+            await peer.join(mcu, "r-talk")
+        room = mcu.room("r-talk")
+        assert room is not None
+        await until(lambda: all(len(p.pcm) > 2 * RATE * 4 for p in (red, green, blue)), 10,
+                    "2 s of audio each")  # fmt: skip
+        for quiet in (green, blue):
+            assert tone_power(quiet.recent_pcm(0.5), TONES["red"]) > 1e3
+        assert tone_power(red.recent_pcm(0.5), TONES["red"]) < 1.0
+        assert set(room.voices.own) == {red.id}  # an encoder of its own: the talker only
+        ticks, encodes = room.voices.ticks, room.voices.encodes
+        await asyncio.sleep(1.0)
+        ticks, encodes = room.voices.ticks - ticks, room.voices.encodes - encodes
+        assert ticks > 10 and abs(encodes - 2 * ticks) <= 2, (ticks, encodes)  # not 3 a tick
+        for peer in (red, green, blue):
+            await peer.close()
+
+    run(scenario)
+
+
 def test_malformed_sdp_is_refused_and_the_room_keeps_working(mcu: EmbeddedConferences) -> None:
     async def scenario() -> None:
         mcu.open("r-sdp")

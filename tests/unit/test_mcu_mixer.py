@@ -7,7 +7,16 @@ from array import array
 
 import pytest
 
-from media.mcu.mixer import CHUNK, SAMPLES, SILENCE, TICK, SpeakerTracker, level, mix
+from media.mcu.mixer import (
+    CHUNK,
+    SAMPLES,
+    SILENCE,
+    TICK,
+    SpeakerTracker,
+    VoiceGate,
+    level,
+    mix,
+)
 
 
 def tone(hz: float, amplitude: float) -> bytes:
@@ -109,3 +118,22 @@ def test_old_levels_fall_out_of_the_window() -> None:
     now = feed(tracker, {"a": 0.5}, 0.0, 1.0)
     assert tracker.loudness("a", now) == pytest.approx(0.5)
     assert tracker.loudness("a", now + 2.0) == 0
+
+
+def test_a_voice_talks_from_its_first_loud_chunk_until_half_a_second_of_quiet() -> None:
+    gate = VoiceGate()
+    gate.hear("a", 0.0, level(tone(440, 0.0005)))  # room noise, about -70 dBFS
+    assert not gate.talking("a", 0.0)
+    gate.hear("a", 1.0, level(tone(440, 0.1)))
+    assert gate.talking("a", 1.0)
+    gate.hear("a", 1.02, level(SILENCE))  # the end of a word, a short pause: still talking
+    assert gate.talking("a", 1.4)
+    assert not gate.talking("a", 1.5)  # half a second of quiet: out of the mixes
+    assert not gate.talking("b", 1.0)  # never heard
+
+
+def test_a_voice_that_left_is_forgotten() -> None:
+    gate = VoiceGate()
+    gate.hear("a", 0.0, 0.5)
+    gate.forget("a")
+    assert not gate.talking("a", 0.1)
