@@ -2,11 +2,13 @@
 and the latency the MCU adds.
 
 A server process (spawned, so its CPU time is its own) hosts one room; N aiortc peers in
-this process join it, each sending 640×480 H.264 at 15 fps and silent Opus:
+this process join it, each sending 640×480 H.264 at 15 fps and Opus: `--talkers` of them
+(1 by default: one person speaks at a time) a voice, the others a muted microphone:
 
 - mcu: media.mcu (EmbeddedConferences, recording on): every participant's video decoded
   once, one gallery composed and encoded once, the same packets sent to all; audio mixed
-  minus-one, the composite and the mix written to an MP4;
+  minus-one (the quiet share one encoding of the full mix), the composite and the mix
+  written to an MP4;
 - baseline: what an aiortc SFU does with `MediaRelay`: every incoming track decoded once
   and relayed, and every receiver gets the N−1 others, each encoded for it (the same x264
   settings as the MCU's encoder for video; aiortc's Opus encoder for audio).
@@ -25,17 +27,20 @@ buffer and decoder. The MCU's own share is measured inside it: each frame's time
 decoded to the composite with it leaving the encoder.
 
     .venv/bin/python bench/bench_conference.py [--window 10] [--warmup 3] [--ns 2,4,7,9]
+        [--talkers 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 import tempfile
 import threading
 import time
+from array import array
 from fractions import Fraction
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -164,7 +169,8 @@ class Baseline:
 
 
 def serve(conn: Connection, mode: str, data_dir: str) -> None:
-    """Answer ("join", id, sdp, others), ("cpu",), ("stats",), ("end",), ("quit",)."""
+    """Answer ("join", id, sdp, others), ("cpu",), ("speaker",), ("stats",), ("end",),
+    ("quit",)."""
     quiet_logs()
     if os.environ.get("SWITCH"):
         sys.setswitchinterval(float(os.environ["SWITCH"]))
@@ -193,6 +199,9 @@ def serve(conn: Connection, mode: str, data_dir: str) -> None:
             reply = thread_cpu()
         elif kind == "relayed":
             reply = dict(Forward.relayed)
+        elif kind == "speaker" and mcu is not None:
+            state = mcu.state(ROOM)
+            reply = None if state is None else state.speaker
         elif kind == "stats" and mcu is not None:
             reply = loop.call(room_stats(mcu), 10)
         elif kind == "end" and mcu is not None:
@@ -304,30 +313,44 @@ class BarcodeCamera(MediaStreamTrack):
             return packet
 
 
-class Silence(MediaStreamTrack):
-    """A muted microphone: the same Opus packet of silence every 20 ms."""
+class Microphone(MediaStreamTrack):
+    """A microphone as pre-encoded Opus, 20 ms a packet, cycling through one second: a voice
+    (a 500 Hz tone at -23 dBFS, loud enough for the MCU's voice gate) or a muted one."""
 
     kind = "audio"
-    packet: ClassVar[bytes] = b""
+    encoded: ClassVar[dict[bool, list[bytes]]] = {}
 
-    def __init__(self) -> None:
+    def __init__(self, talking: bool) -> None:
         super().__init__()
-        if not Silence.packet:
-            codec = av.CodecContext.create("libopus", "w")
-            codec.sample_rate, codec.layout, codec.format = 48_000, "stereo", "s16"
-            codec.open()
-            frame = av.AudioFrame(format="s16", layout="stereo", samples=960)
-            frame.planes[0].update(bytes(3840))
-            frame.sample_rate, frame.pts = 48_000, 0
-            Silence.packet = b"".join(bytes(p) for p in codec.encode(frame)) or b"\xf8\xff\xfe"
+        if talking not in Microphone.encoded:
+            Microphone.encoded[talking] = self._encode(talking)
+        self.packets = Microphone.encoded[talking]
         self.index, self.started = 0, time.monotonic()
+
+    @staticmethod
+    def _encode(talking: bool) -> list[bytes]:
+        codec = av.CodecContext.create("libopus", "w")
+        codec.sample_rate, codec.layout, codec.format = 48_000, "stereo", "s16"
+        codec.open()
+        packets = []
+        for n in range(50):
+            frame = av.AudioFrame(format="s16", layout="stereo", samples=960)
+            values = array("h", bytes(3840))
+            if talking:
+                for i in range(960):
+                    value = int(2300 * math.sin(2 * math.pi * 500 * (n * 960 + i) / 48_000))
+                    values[2 * i] = values[2 * i + 1] = value
+            frame.planes[0].update(values.tobytes())
+            frame.sample_rate, frame.pts = 48_000, n * 960
+            packets.append(b"".join(bytes(p) for p in codec.encode(frame)) or b"\xf8\xff\xfe")
+        return packets
 
     async def recv(self) -> av.Packet:
         if self.readyState != "live":
             raise MediaStreamError
         due = self.started + self.index * 0.02
         await asyncio.sleep(max(0.0, due - time.monotonic()))
-        packet = av.Packet(Silence.packet)
+        packet = av.Packet(self.packets[self.index % len(self.packets)])
         packet.pts, packet.time_base = self.index * 960, Fraction(1, 48_000)
         self.index += 1
         return packet
@@ -365,6 +388,7 @@ class Peer:
         clock: dict[str, dict[int, float]],
         *,
         watcher: bool = False,
+        talking: bool = False,
     ) -> None:
         self.name, self.mode = name, mode
         # One transport for every m-line from the start: with aiortc's default ("balanced")
@@ -376,10 +400,11 @@ class Peer:
         self.frames = 0  # pictures received (RTP marker bits), over all streams
         self.latency: list[float] = []
         self.order: list[str] = []  # the room's participants in join order, for the layout
+        self.speaker: str | None = None  # enlarged in the layout (somebody talks)
         self._seen: set[tuple[str, int]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self.watcher = mode == "mcu" and watcher
-        camera, mic = BarcodeCamera(self.sent), Silence()
+        camera, mic = BarcodeCamera(self.sent), Microphone(talking)
         direction = "sendrecv" if mode == "mcu" else "sendonly"
         video = self.pc.addTransceiver(camera, direction=direction)
         video.setCodecPreferences(h264_preferences())
@@ -426,7 +451,7 @@ class Peer:
         """Each other participant's counter in this composite → its latency, once per frame."""
         plane = frame.planes[0]
         y, stride = bytes(plane), plane.line_size
-        for peer, rect in gallery(self.order, None, frame.width, frame.height).items():
+        for peer, rect in gallery(self.order, self.speaker, frame.width, frame.height).items():
             if peer == self.name:
                 continue
             counter = read_counter(y, stride, rect.x, rect.y, rect.width, rect.height)
@@ -456,7 +481,8 @@ async def point(mode: str, n: int, args: argparse.Namespace, data_dir: str) -> d
     server = ServerProcess(serve, mode, data_dir)
     clock: dict[str, dict[int, float]] = {}
     names = [f"p{i}" for i in range(n)]
-    peers = [Peer(name, mode, n, clock, watcher=i < WATCHERS) for i, name in enumerate(names)]
+    peers = [Peer(name, mode, n, clock, watcher=i < WATCHERS, talking=i < args.talkers)
+             for i, name in enumerate(names)]  # fmt: skip
     try:
         for peer in peers:
             peer.order = names
@@ -467,7 +493,9 @@ async def point(mode: str, n: int, args: argparse.Namespace, data_dir: str) -> d
                 raise RuntimeError(f"{mode} N={n}: peers did not connect within 30 s")
             await asyncio.sleep(0.1)
         await asyncio.sleep(args.warmup)
+        speaker = await server.ask("speaker") if mode == "mcu" else None
         for peer in peers:
+            peer.speaker = speaker  # the layout the watchers read the counters from
             peer.latency.clear()
         began = time.monotonic()
         pictures0 = (await server.ask("stats"))[1] if mode == "mcu" else 0
@@ -520,7 +548,8 @@ async def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
                 results[mode][str(n)] = row
                 out.say(f"  {mode} N={n}: {row} (load average {os.getloadavg()[0]:.1f})")
     return {"cores": os.cpu_count(), "load_average": round(os.getloadavg()[0], 1),
-            "window_s": args.window, "size": f"{W}x{H}", "fps": FPS, **results}  # fmt: skip
+            "talkers": args.talkers, "window_s": args.window, "size": f"{W}x{H}", "fps": FPS,
+            **results}  # fmt: skip
 
 
 def report(r: dict[str, Any], out: Out) -> list[str]:
@@ -578,6 +607,8 @@ def main() -> int:
                         help="participant counts, e.g. 2,4,7,9")  # fmt: skip
     parser.add_argument("--modes", type=lambda s: s.split(","), default=["mcu", "baseline"],
                         help="what to measure: mcu, baseline or both")  # fmt: skip
+    parser.add_argument("--talkers", type=int, default=1,
+                        help="how many participants speak (the rest are quiet)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="print only the JSON result line")
     args = parser.parse_args()
     quiet_logs()
