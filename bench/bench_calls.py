@@ -99,7 +99,9 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
 
         rows: dict[str, list[float]] = {"ring": [], "caller frame": [], "callee frame": [],
                                         "together": []}  # fmt: skip
+        loads: list[float] = []  # the 1-minute load average as each call starts
         for n in range(args.calls):
+            loads.append(os.getloadavg()[0])
             officer.find_element(By.ID, "case-call-worker").click()
             mine = until(lambda n=n: officer.execute_async_script(STATS)["timings"][n:],
                          20, f"call {n + 1}: the officer's first frame")[0]  # fmt: skip
@@ -124,7 +126,9 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
                 until(lambda d=driver: not d.find_element(By.ID, "ch-call").is_displayed(), 20,
                       "the call to close")  # fmt: skip
             time.sleep(0.5)
-        return {name: summarize_ms(values) for name, values in rows.items()}
+        load = {"min": min(loads), "mean": sum(loads) / len(loads), "max": max(loads)}
+        return {"load": {k: round(v, 2) for k, v in load.items()},
+                **{name: summarize_ms(values) for name, values in rows.items()}}  # fmt: skip
 
 
 def main() -> int:
@@ -136,12 +140,14 @@ def main() -> int:
     quiet_logs()
     out = Out(args.quiet)
     out.say(f"calls: {args.calls} calls in Chromium on loopback, {os.cpu_count()} cores")
-    load_before = os.getloadavg()
     results = run(args, out)
-    load = {"before": load_before, "after": os.getloadavg()}
+    load = results.pop("load")
     out.say("")
     out.stats("from the click", results, ("n", "p50_ms", "p95_ms", "max_ms"))
-    out.say(f"load average before {load_before[0]:.2f}, after {load['after'][0]:.2f}")
+    out.say(
+        f"load average (1 min) as the calls started: {load['min']:.1f}-{load['max']:.1f}, "
+        f"mean {load['mean']:.1f}"
+    )
     ok = True
     for side in ("caller frame", "callee frame"):
         p95 = results[side]["p95_ms"] / 1000
