@@ -470,7 +470,11 @@
         })));
     S.el.ring.appendChild(item);
     S.el.ring.hidden = false;
-    M().startTone();
+    // The tone a task later: a page's first AudioContext takes Chrome ~130 ms to make, and
+    // the ring (and an answer to it) should not wait for that.
+    setTimeout(function () {
+      if (S.ringing[call.id]) M().startTone();
+    }, 0);
     setTimeout(function () {
       stopRing(call.id);
     }, RING_MS);
