@@ -35,7 +35,12 @@ time (the trace's `tdur`, the thread's own CPU clock), which the goal is checked
 as wall time (`dur`). On this benchmark's machine the server, the pusher and Chromium's other
 threads share two cores with the page, so a task's wall time is mostly time spent waiting for
 a core (a 50 ms busy loop measured 1 to 27 ms of CPU at a load average of 11); on a wall's
-own PC the two are close. The CPU of the frame's own task (parse + apply) is reported too,
+own PC the two are close. What a position frame costs the page is measured in rounds: the
+workers move for a while (frames come), then stand still as long (the pusher pauses, no
+frames come), and the difference of the main thread's CPU a second between the two, divided
+by the frames a second, is the frame's cost, with the clock, the video tiles and the
+animations that run either way taken out; the goal is checked against its p95 over the
+rounds. The CPU of the frame's own task (parse + apply) is reported too,
 the longest single task, the split by kind of work (Paint, Layerize, ...) from the same
 trace, and the in-page split (handler, view, worker layer, set_props) from the wrappers.
 
@@ -257,6 +262,7 @@ class Pusher(threading.Thread):
             long += rng.uniform(-150, 150) / M_PER_DEG
             self.homes.append((worker_id, lat, long, rng.uniform(0, 2 * math.pi)))
         self.stop = threading.Event()
+        self.paused = threading.Event()  # set: everybody stands still (no fixes, no frames)
         self.posts = 0
         self.errors: list[str] = []
 
@@ -306,7 +312,8 @@ class Pusher(threading.Thread):
             tick = time.monotonic()
             n = 0
             while not self.stop.is_set():
-                self.post(session, slices[n % SLICES_PER_S])
+                if not self.paused.is_set():
+                    self.post(session, slices[n % SLICES_PER_S])
                 n += 1
                 tick += 1 / SLICES_PER_S
                 self.stop.wait(max(0.0, tick - time.monotonic()))
@@ -393,6 +400,7 @@ class Trace:
 
     main: tuple[int, int] | None = None  # (pid, tid) of the page's main thread
     marks: list[float] = field(default_factory=list)
+    windows: dict[str, list[float]] = field(default_factory=dict)  # window mark → its times
     # (start µs, end µs, CPU µs) of each task, by thread
     by_thread: dict[tuple[int, int], list[tuple[float, float, float]]] = field(default_factory=dict)
     kinds: dict[tuple[int, int], dict[str, float]] = field(default_factory=dict)  # name → µs
@@ -437,6 +445,22 @@ class Trace:
             elif event.get("name") == "ch-frame":
                 self.main = where
                 self.marks.append(float(event["ts"]))
+            elif str(event.get("name", "")).startswith("ch-window-"):
+                self.windows.setdefault(event["name"], []).append(float(event["ts"]))
+
+    def cpu_rate(self, start: float, end: float) -> float:
+        """Main-thread CPU ms a second between two trace times (a task cut by an end counts
+        in proportion)."""
+        if self.main is None or end <= start:
+            return math.nan
+        cpu = 0.0
+        for s, e, c in self.by_thread.get(self.main, []):
+            if e > start and s < end and e > s:
+                cpu += c * (min(e, end) - max(s, start)) / (e - s)
+        return cpu / 1000 / ((end - start) / 1e6)
+
+    def frames_between(self, start: float, end: float) -> int:
+        return sum(start <= m < end for m in set(self.marks))
 
     def per_frame(self) -> dict[str, list[float]]:
         """From each frame's task to the next frame's, in ms: `busy` (wall time of the main
@@ -465,6 +489,8 @@ class Trace:
         out: dict[str, list[float]] = {"busy": [], "cpu": [], "longest": [], "own": [],
                                        "seconds": []}  # fmt: skip
         for (a, b), task in zip(itertools.pairwise(bounds), found, strict=False):
+            if b - a > 2.5e6:
+                continue  # across a quiet window (measure_frames pauses the workers)
             spans = [(max(s, a), min(e, b), c) for s, e, c in merged if e > a and s < b]
             out["busy"].append(sum(e - s for s, e, _ in spans) / 1000)
             out["cpu"].append(sum(c for _, _, c in spans) / 1000)
@@ -495,17 +521,59 @@ return map.distance(map.containerPointToLatLng(c), map.containerPointToLatLng(c.
 """
 
 
-def measure_frames(driver: Any, frames: int, out: Out) -> dict[str, Any]:
+def mark(driver: Any, name: str) -> None:
+    driver.execute_script("performance.mark(arguments[0])", name)
+
+
+def measure_frames(driver: Any, pusher: Pusher, frames: int, out: Out) -> dict[str, Any]:
+    """Trace the page in rounds: workers moving for a while, then standing still (the pusher
+    paused: no frames come) as long. Per round, the main thread's CPU a second in each, and
+    their difference per frame: what a position frame costs the page, with the clock, the
+    video tiles and the animations that run either way taken out."""
     driver.execute_script(FRAME_PROBE)
     trace = Trace()
     time.sleep(3)  # let the first wrapped frames through, then start from a clean log
     driver.get_log("performance")
-    wanted = frames + 2
-    deadline = time.monotonic() + frames * 3 + 60
-    while len(trace.marks) < wanted and time.monotonic() < deadline:
-        time.sleep(5)
-        trace.take(driver)
-        out.say(f"  {len(trace.marks)} frames traced")
+    rounds = max(2, math.ceil(frames / 15))
+    window = max(8.0, frames / rounds)  # seconds each way
+
+    def wait(seconds: float) -> None:
+        """Sleep, reading the trace every few seconds (chromedriver's buffer is finite)."""
+        until = time.monotonic() + seconds
+        while (left := until - time.monotonic()) > 0:
+            time.sleep(min(left, 4.0))
+            trace.take(driver)
+
+    for n in range(rounds):
+        mark(driver, "ch-window-moving")
+        wait(window)
+        mark(driver, "ch-window-moving-end")
+        pusher.paused.set()
+        wait(2.5)  # the last frame and its push are through
+        mark(driver, "ch-window-still")
+        wait(window)
+        mark(driver, "ch-window-still-end")
+        pusher.paused.clear()
+        wait(2.5)
+        out.say(f"  round {n + 1}/{rounds}: {len(trace.marks)} frames traced")
+    wait(3)
+    moving = list(
+        zip(
+            trace.windows.get("ch-window-moving", []),
+            trace.windows.get("ch-window-moving-end", []),
+            strict=False,
+        )
+    )
+    still = list(zip(trace.windows.get("ch-window-still", []),
+                     trace.windows.get("ch-window-still-end", []), strict=False))  # fmt: skip
+    rates: dict[str, list[float]] = {"moving": [], "still": [], "frames_per_s": [], "cost": []}
+    for (a, b), (c, d) in zip(moving, still, strict=False):
+        on, off = trace.cpu_rate(a, b), trace.cpu_rate(c, d)
+        per_s = trace.frames_between(a, b) / ((b - a) / 1e6)
+        rates["moving"].append(on)
+        rates["still"].append(off)
+        rates["frames_per_s"].append(per_s)
+        rates["cost"].append((on - off) / per_s if per_s else math.nan)
     per = trace.per_frame()
     probe = driver.execute_script("return window.__frames")
     pushed = [f for f in probe if f.get("view") is not None]
@@ -515,7 +583,13 @@ def measure_frames(driver: Any, frames: int, out: Out) -> dict[str, Any]:
         + ", ".join(f"{k} {v[0]}/{v[1]} ({v[2]}×)" for k, v in split.items())
     )
     seconds = sum(per["seconds"])
+    cost = [x for x in rates["cost"] if not math.isnan(x)]
     return {
+        "frame_cost_cpu": stats_ms(cost),
+        "cpu_ms_per_s_moving": round(median(rates["moving"]), 1),
+        "cpu_ms_per_s_still": round(median(rates["still"]), 1),
+        "frames_per_s_moving": round(median(rates["frames_per_s"]), 2),
+        "rounds": {k: [round(v, 2) for v in vs] for k, vs in rates.items()},
         "main_thread": stats_ms(per["busy"]),
         "main_thread_cpu": stats_ms(per["cpu"]),
         "frame_task_cpu": stats_ms([x for x in per["own"] if not math.isnan(x)]),
@@ -622,7 +696,7 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
         out.say(
             f"JS heap after load (after GC): {heap_after_load} MB; tracing {args.frames} frames"
         )
-        frames = measure_frames(driver, args.frames, out)
+        frames = measure_frames(driver, pusher, args.frames, out)
         if args.profile:
             profile_frames(driver, 10, ROOT / "test-artifacts" / "bench-wall.cpuprofile", out)
         heap_after_frames = heap_mb(driver)
@@ -680,7 +754,8 @@ def main() -> int:
     out.stats(
         f"wall, {r['workers']:,} workers, {r['open_cases']:,} cases",
         {
-            "main thread CPU per frame": f["main_thread_cpu"],
+            "a frame's cost: main-thread CPU": f["frame_cost_cpu"],
+            "main thread CPU, frame to frame": f["main_thread_cpu"],
             "  the frame's own task, CPU": f["frame_task_cpu"],
             "main thread wall per frame": f["main_thread"],
             "longest task per frame (wall)": f["longest_task"],
@@ -697,17 +772,19 @@ def main() -> int:
         f"{r['heap_after_frames_mb']} MB after the frames"
     )
     out.say(
-        f"main thread CPU {f['cpu_ms_per_s']} ms a second at {f['frames_per_s']} frames a second "
-        f"(machine load average {r['load_average']})"
+        f"main thread CPU {f['cpu_ms_per_s_moving']} ms a second with the workers moving "
+        f"({f['frames_per_s_moving']} frames a second), {f['cpu_ms_per_s_still']} ms standing "
+        f"still: {f['frame_cost_cpu']['p50_ms']} ms a frame (p50 over {f['frame_cost_cpu']['n']} "
+        f"rounds; machine load average {r['load_average']})"
     )
     out.say(
         f"{f['workers_per_frame']} workers per frame at {args.speed:g} m/s, "
         f"{f['redrawn_per_frame']} redrawn (a pixel is {f['m_per_px']} m)"
     )
     failures = []
-    if f["main_thread_cpu"]["p95_ms"] >= GOAL_FRAME_MS:
-        p95 = f["main_thread_cpu"]["p95_ms"]
-        failures.append(f"main-thread CPU per frame p95 {p95} ms ≥ {GOAL_FRAME_MS}")
+    if not f["frame_cost_cpu"]["n"] or f["frame_cost_cpu"]["p95_ms"] >= GOAL_FRAME_MS:
+        p95 = f["frame_cost_cpu"]["p95_ms"]
+        failures.append(f"main-thread CPU a frame costs, p95 {p95} ms ≥ {GOAL_FRAME_MS}")
     if d["p95_s"] >= GOAL_DRAWN_S:
         failures.append(f"fully drawn p95 {d['p95_s']} s ≥ {GOAL_DRAWN_S}")
     if r["console_errors"]:

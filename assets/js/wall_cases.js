@@ -1,14 +1,16 @@
 /*
  * The wall's case markers, changed in place: one circle per case the state holds, coloured by
- * its light, red on top. The bulk is drawn on one canvas (a Leaflet canvas renderer in the
- * cases' pane): 10,000 SVG circles made every repaint of the wall style, lay out and paint
- * 10,000 elements (docs/performance.md, the wall). A case that turned red in the last half
- * hour is drawn on the canvas too, larger and ringed in white, and gets a beacon above it: an
- * HTML marker (`.wall-beacon`) in a pane of its own whose glow and ring animate only
- * `transform` and `opacity`, which the compositor runs without the page's main thread. (The
- * earlier SVG circles animated their stroke: a style, paint and commit of the page sixty times
- * a second for as long as one case was a new red.) The layer group comes from
- * dashboard/wall_map.py live_layer("cases"), handed over by CommandHall.wallMap.casesAdded.
+ * its light, red on top. They are marks of one CommandHall.MarkLayer (wall_marks.js) in the
+ * cases' pane, drawn by a board off the main thread (wall_draw.js): 10,000 SVG circles made
+ * every repaint of the wall style, lay out and paint 10,000 elements, and 10,000 Leaflet
+ * canvas markers took a quarter of a second to build and draw on the main thread
+ * (docs/performance.md, the wall). A case reported in the last ten minutes is drawn larger,
+ * ringed in white. A case that turned red in the last half hour is drawn so too and gets a
+ * beacon above it: an HTML marker (`.wall-beacon`) in a pane of its own whose glow and ring
+ * animate only `transform` and `opacity`, which the compositor runs without the page's main
+ * thread (an animated SVG stroke restyled and repainted the page sixty times a second). The
+ * layer group comes from dashboard/wall_map.py live_layer("cases"), handed over by
+ * CommandHall.wallMap.casesAdded.
  *
  * Markers are moved and restyled rather than rebuilt, as the worker markers are
  * (wall_workers.js): a dash-leaflet GeoJSON whose data changes rebuilds every layer, restarts
@@ -37,17 +39,40 @@
     return typeof c.lat === "number" && typeof c.long === "number";
   }
 
-  function look(d) {
+  /** The sprite of a look (wall_draw.js spec): by light, and ringed when new. */
+  function look(light, ringed) {
     var s = scale();
-    var closed = d.light === "closed";
+    var closed = light === "closed";
     return {
-      radius: (d.fresh ? 9 : closed ? 3.5 : d.light === "red" ? 7.5 : 6) * s,
-      weight: (d.fresh || d.newRed ? 2.5 : closed ? 0 : 1.5) * s,
-      color: d.fresh || d.newRed ? "#ffffff" : closed ? COLOURS.closed : "#08111f",
-      opacity: 0.9,
-      fillColor: COLOURS[d.light] || COLOURS.green,
+      shape: "dot",
+      radius: (ringed && light !== "red" ? 9 : closed ? 3.5 : light === "red" ? 7.5 : 6) * s,
+      weight: (ringed ? 2.5 : closed ? 0 : 1.5) * s,
+      stroke: ringed ? "#ffffff" : closed ? COLOURS.closed : "#08111f",
+      strokeOpacity: 0.9,
+      fill: COLOURS[light] || COLOURS.green,
       fillOpacity: closed ? 0.55 : 0.95,
     };
+  }
+
+  // Every look a case can have, by key: the light, and "+" when ringed (new, or a new red).
+  var LIGHTS = ["closed", "green", "yellow", "red"];
+  var Z = { closed: 0, green: 1, yellow: 2, red: 4 }; // red on top; a new one above its light
+
+  function styles() {
+    var out = {};
+    LIGHTS.forEach(function (light) {
+      out[light] = look(light, false);
+      out[light + "+"] = look(light, true);
+    });
+    return out;
+  }
+
+  function keyOf(d) {
+    return d.light + (d.fresh || d.newRed ? "+" : "");
+  }
+
+  function zOf(d) {
+    return Z[d.light] + (d.fresh || d.newRed ? 1 : 0);
   }
 
   /** The pane for the new reds' beacons, made once per map: dash-leaflet declares the others. */
@@ -73,9 +98,9 @@
   var layer = {
     group: null, // the L.LayerGroup on the map, once dash-leaflet has added it
     wanted: null, // [state, now] last handed over (drawn when the group comes)
-    drawn: {}, // id → {id, c, light, fresh, newRed, marker, beacon}
+    drawn: {}, // id → {id, c, light, fresh, newRed, beacon}
     special: {}, // id → drawn entry, for the markers that are new or new red (tick looks here)
-    canvas: null, // the renderer of every marker (one per map)
+    marks: null, // the CommandHall.MarkLayer of every marker (one per map)
     redSince: {}, // id → when the case turned red, as far as the wall knows
     primed: false, // the first state has been seen: red cases after it turned red live
 
@@ -86,11 +111,8 @@
       this.group = group;
       this.drawn = {};
       this.special = {};
-      this.canvas = window.L.canvas({ pane: CASES_PANE });
-      // Nothing on it takes a click; the workers' canvas below does.
-      this.canvas.once("add", function () {
-        this._container.style.pointerEvents = "none";
-      });
+      this.marks = CH.MarkLayer({ pane: CASES_PANE, styles: styles() });
+      group.addLayer(this.marks);
       alertPane(group._map);
       if (this.wanted) {
         this.sync(this.wanted[0], this.wanted[1]);
@@ -143,7 +165,7 @@
         }
       });
       this.primed = true;
-      if (!group || !group._map) {
+      if (!group || !group._map || !this.marks) {
         return null;
       }
       var count = { added: 0, restyled: 0, removed: 0 };
@@ -171,6 +193,7 @@
           count.removed += 1;
         }
       });
+      this.marks.flush();
       return count;
     },
 
@@ -184,41 +207,27 @@
           self.restyle(d, next);
         }
       });
+      if (this.marks) {
+        this.marks.flush();
+      }
     },
 
     add: function (d) {
-      var marker = window.L.circleMarker(
-        [d.c.lat, d.c.long],
-        Object.assign(look(d), { pane: CASES_PANE, renderer: this.canvas, interactive: false })
-      );
-      d.marker = marker;
-      this.group.addLayer(marker);
       this.drawn[d.id] = d;
+      this.marks.place(d.id, d.c.lat, d.c.long, keyOf(d), zOf(d));
       this.mark(d);
-      this.stack(d);
     },
 
     restyle: function (d, next) {
-      var marker = d.marker;
-      if (d.c.lat !== next.c.lat || d.c.long !== next.c.long) {
-        marker.setLatLng([next.c.lat, next.c.long]);
-        if (d.beacon) {
-          d.beacon.setLatLng([next.c.lat, next.c.long]);
-        }
+      if (d.beacon && (d.c.lat !== next.c.lat || d.c.long !== next.c.long)) {
+        d.beacon.setLatLng([next.c.lat, next.c.long]);
       }
-      var changed = d.light !== next.light || d.fresh !== next.fresh || d.newRed !== next.newRed;
       d.c = next.c;
-      if (!changed) {
-        return;
-      }
       d.light = next.light;
       d.fresh = next.fresh;
       d.newRed = next.newRed;
-      var style = look(d);
-      marker.setStyle(style);
-      marker.setRadius(style.radius);
+      this.marks.place(d.id, d.c.lat, d.c.long, keyOf(d), zOf(d));
       this.mark(d);
-      this.stack(d);
     },
 
     /** The beacon of a new red (there while it is new, gone after), and the tick's list. */
@@ -242,18 +251,9 @@
       }
     },
 
-    /** Red on top, closed at the back (the canvas paints in layer order). */
-    stack: function (d) {
-      if (d.light === "closed") {
-        d.marker.bringToBack();
-      } else if (d.light === "red" || d.fresh) {
-        d.marker.bringToFront();
-      }
-    },
-
     remove: function (id) {
       var d = this.drawn[id];
-      this.group.removeLayer(d.marker);
+      this.marks.drop(id);
       if (d.beacon) {
         this.group.removeLayer(d.beacon);
       }
@@ -267,9 +267,9 @@
       return !!(d && d.newRed);
     },
 
-    /** How many cases the map shows. */
+    /** How many cases the map shows: what its board says it has drawn. */
     count: function () {
-      return Object.keys(this.drawn).length;
+      return this.marks && this.marks.board ? this.marks.board.drawn.marks : 0;
     },
 
     /**
@@ -279,20 +279,22 @@
      */
     markers: function () {
       var drawn = this.drawn;
+      var marks = this.marks ? this.marks.marks : {};
+      var sprites = this.marks ? this.marks.styles : {};
       return Object.keys(drawn).map(function (id) {
         var d = drawn[id];
-        var m = d.marker;
-        var at = m.getLatLng();
+        var m = marks[id] || { lat: d.c.lat, long: d.c.long, key: keyOf(d) };
+        var look = sprites[m.key] || {};
         return {
           id: id,
-          lat: at.lat,
-          long: at.lng,
+          lat: m.lat,
+          long: m.long,
           light: d.light,
           fresh: d.fresh,
           newRed: d.newRed,
           beacon: !!d.beacon,
-          colour: m.options.fillColor,
-          radius: m.getRadius(),
+          colour: look.fill,
+          radius: look.radius,
         };
       });
     },

@@ -161,7 +161,7 @@
 
     /* ---- what the canvases show, read-only (tests, bench/bench_wall.py) ---- */
 
-    /** [{id, lat, long, light, fresh, newRed, svg, colour, radius}] (wall_cases.js). */
+    /** [{id, lat, long, light, fresh, newRed, beacon, colour, radius}] (wall_cases.js). */
     caseMarkers: function () {
       return CH.wallCases.markers();
     },

@@ -1,87 +1,31 @@
 /*
- * The wall's grid-worker layer: markers moved in place as position frames arrive.
- * Used through CommandHall.wallWorkers by the wall view (assets/js/wall.js) and by
- * CommandHall.wallMap.workersAdded (wall_map.js).
+ * The wall's grid-worker layer: every worker a glyph (a ring with a person in it) coloured by
+ * presence, moved in place as position frames arrive. Used through CommandHall.wallWorkers by
+ * the wall view (assets/js/wall.js) and by CommandHall.wallMap.workersAdded (wall_map.js).
+ *
+ * Workers are moved in place rather than sent through Dash: a dash-leaflet GeoJSON whose data
+ * changes clears every layer and builds them all again, while a frame usually moves a tenth
+ * of the workers on screen. They are marks of one CommandHall.MarkLayer (wall_marks.js), drawn
+ * by a board off the main thread (wall_draw.js): a frame here costs the diff of the state's
+ * workers and the projection of those that moved; clearing the canvas, stamping 2,500 glyphs
+ * and handing the picture over are the drawing worker's (docs/performance.md, the wall). A
+ * click on the map near a worker offers a call (offerCall); a kiosk nobody touches never
+ * opens it.
  */
 (function () {
   "use strict";
 
   var CH = (window.CommandHall = window.CommandHall || {});
   var WORKERS_PANE = "wall-workers-pane"; // dashboard/wall_map.py live_layer("workers")
-
-  function scale() {
-    return CH.wallScale ? CH.wallScale() : 1;
-  }
-
-  /* ---- the grid-worker layer ---- */
-
-  /*
-   * Workers are moved in place rather than sent through Dash: a dash-leaflet GeoJSON whose
-   * data changes clears every layer and builds them all again, while a frame usually moves a
-   * tenth of the workers. All workers are drawn on one canvas (a Leaflet canvas renderer in
-   * the workers' pane), each as a ring with a person in it, stamped from a sprite made once
-   * per presence and radius (WorkerGlyph); a move is marker.setLatLng and a presence change
-   * a redraw. As SVG paths, 2,500 workers made the browser style, lay out and paint 2,500
-   * elements on every repaint (docs/performance.md, the wall); on a canvas a frame costs one
-   * redraw of the rectangle the moved workers cover. Canvas paths still take clicks: the
-   * renderer hit-tests them, so a click on a worker offers a call (offerCall). The layer
-   * group comes from dashboard/wall_map.py live_layer("workers"), handed over by its "add"
-   * event (CommandHall.wallMap.workersAdded).
-   */
   var PRESENCES_KNOWN = { online: 1, idle: 1, offline: 1 };
+  var Z = { offline: 0, idle: 1, online: 2 }; // working ones in front
   // The stylesheet's colours (--ch-online ...) if it has them, these if not.
   var PRESENCE_COLOURS = { online: "#34e3c6", idle: "#f0a23a", offline: "#6d8098" };
   var EDGE_COLOUR = "#031222"; // the dark edge under the fill, on bright towns as on country
   var WORKER_RADIUS = 9; // px at 1080 lines
-  var WorkerGlyph = null; // the L.CircleMarker subclass, made once Leaflet is there
 
-  var tails = {}; // radius → the glyph after its centre, in relative commands
-  var sprites = {}; // presence + radius + weight → {canvas, half}
-
-  /** The glyph as SVG path data around (0, 0): the sprite's Path2D reads it. */
-  function glyphPath(r) {
-    if (tails[r] === undefined) {
-      tails[r] = glyphTail(r);
-    }
-    return "M0,0" + tails[r];
-  }
-
-  /**
-   * An outer ring, and a head and shoulders inside it, in relative commands after the centre.
-   * Filled even-odd, the ring's inner circle cuts the disc open and the person fills again.
-   */
-  function glyphTail(r) {
-    var out = "";
-    var pen = [0, 0]; // where the pen is, from the centre, rounded to 0.1 px
-    function round(v) {
-      return Math.round(v * 10) / 10;
-    }
-    function num(v) {
-      return round(v).toFixed(1);
-    }
-    function from(origin, x, y) {
-      return num(round(x) - origin[0]) + "," + num(round(y) - origin[1]);
-    }
-    function move(x, y) {
-      out += "m" + from(pen, x, y);
-      pen = [round(x), round(y)];
-    }
-    function circle(cx, cy, cr) {
-      move(cx - cr, cy); // after "z" the pen is back here
-      var c = num(cr);
-      out += "a" + c + "," + c + " 0 1,0 " + num(2 * cr) + ",0a" + c + "," + c + " 0 1,0 " +
-        num(-2 * cr) + ",0z";
-    }
-    circle(0, 0, r);
-    circle(0, 0, r * 0.74);
-    circle(0, -r * 0.26, r * 0.2);
-    move(-0.4 * r, 0.5 * r);
-    var shoulder = pen;
-    out += "c" + from(shoulder, -0.4 * r, 0.14 * r) + " " + from(shoulder, -0.22 * r, 0.02 * r) +
-      " " + from(shoulder, 0, 0.02 * r);
-    var neck = [0, round(0.02 * r)];
-    out += "s" + from(neck, 0.4 * r, 0.14 * r) + " " + from(neck, 0.4 * r, 0.5 * r) + "z";
-    return out;
+  function scale() {
+    return CH.wallScale ? CH.wallScale() : 1;
   }
 
   function presenceColour(presence) {
@@ -90,54 +34,22 @@
     return value || PRESENCE_COLOURS[presence];
   }
 
-  /**
-   * The glyph of one presence and size, drawn once into a small canvas at the screen's pixel
-   * ratio: the dark edge stroked under the fill (it fills the gap between ring and person),
-   * then the ring and the person filled even-odd. Stamping it is one drawImage a worker,
-   * where tracing the path would be four arcs and two curves.
-   */
-  function sprite(presence, r, weight) {
-    var key = presence + ":" + r + ":" + weight;
-    if (sprites[key]) {
-      return sprites[key];
-    }
-    var ratio = window.devicePixelRatio || 1;
-    var half = Math.ceil(r + weight / 2 + 1);
-    var canvas = document.createElement("canvas");
-    canvas.width = canvas.height = 2 * half * ratio;
-    var ctx = canvas.getContext("2d");
-    ctx.scale(ratio, ratio);
-    ctx.translate(half, half);
-    var path = new window.Path2D(glyphPath(r));
-    var offline = presence === "offline";
-    ctx.lineJoin = "round";
-    ctx.lineWidth = weight;
-    ctx.strokeStyle = EDGE_COLOUR;
-    ctx.globalAlpha = offline ? 0.3 : 0.9;
-    ctx.stroke(path);
-    ctx.fillStyle = presenceColour(presence);
-    ctx.globalAlpha = offline ? 0.5 : 1;
-    ctx.fill(path, "evenodd");
-    sprites[key] = { canvas: canvas, half: half };
-    return sprites[key];
-  }
-
-  /** A circle marker that the canvas renderer draws as the worker's sprite. */
-  function glyphClass() {
-    if (!WorkerGlyph) {
-      WorkerGlyph = window.L.CircleMarker.extend({
-        _updatePath: function () {
-          var renderer = this._renderer;
-          if (!renderer._drawing || this._empty()) {
-            return;
-          }
-          var s = sprite(this.options.presence, this._radius, this.options.weight);
-          var p = this._point;
-          renderer._ctx.drawImage(s.canvas, p.x - s.half, p.y - s.half, 2 * s.half, 2 * s.half);
-        },
-      });
-    }
-    return WorkerGlyph;
+  /** The glyph of each presence (wall_draw.js sprite specs). */
+  function styles() {
+    var out = {};
+    Object.keys(PRESENCES_KNOWN).forEach(function (presence) {
+      var offline = presence === "offline";
+      out[presence] = {
+        shape: "person",
+        radius: WORKER_RADIUS * scale(),
+        weight: 3 * scale(),
+        fill: presenceColour(presence),
+        fillOpacity: offline ? 0.5 : 1,
+        stroke: EDGE_COLOUR,
+        strokeOpacity: offline ? 0.3 : 0.9,
+      };
+    });
+    return out;
   }
 
   function presenceOf(w) {
@@ -148,37 +60,11 @@
     return typeof w.lat === "number" && typeof w.long === "number";
   }
 
-  /**
-   * Whether moving `marker` to the worker's position changes a pixel. At the 1080-line wall's
-   * zoom a pixel is about 56 m: a walker's fix a second later is usually in the same one, and
-   * redrawing it would clear and repaint its patch of the canvas for nothing.
-   * A move that stays in its pixel only updates the LatLng (getLatLng and a later zoom see it);
-   * the point is compared with where it is drawn, so small moves add up to a redraw.
-   */
-  function movesOnScreen(marker, w) {
-    var map = marker._map;
-    if (!map || !marker._point) {
-      return true;
-    }
-    var next = map.latLngToLayerPoint([w.lat, w.long]).round();
-    var drawn = marker._point.round();
-    return next.x !== drawn.x || next.y !== drawn.y;
-  }
-
-  /** Offline workers at the back, working ones in front (the canvas draws in layer order). */
-  function restack(marker, presence) {
-    if (presence === "offline") {
-      marker.bringToBack();
-    } else if (presence === "online") {
-      marker.bringToFront();
-    }
-  }
-
   var workerLayer = {
     group: null, // the L.LayerGroup on the map, once dash-leaflet has added it
+    marks: null, // the CommandHall.MarkLayer in it
     wanted: null, // the state's workers map last handed over (drawn when the group comes)
-    drawn: {}, // id → {worker, marker}: what the map shows now
-    renderer: null, // the canvas all the markers are drawn on (one per map)
+    drawn: {}, // id → {worker}: what the map shows now
     stats: { syncs: 0, lastMs: 0, maxMs: 0, totalMs: 0, last: null },
 
     attach: function (group) {
@@ -187,17 +73,27 @@
       }
       this.group = group;
       this.drawn = {}; // a new map (the page was left and opened again)
-      this.renderer = window.L.canvas({ pane: WORKERS_PANE });
+      this.marks = CH.MarkLayer({ pane: WORKERS_PANE, styles: styles() });
+      group.addLayer(this.marks);
+      group._map.on("click", this.clicked, this);
       if (this.wanted) {
         this.sync(this.wanted);
       }
     },
 
-    /** An officer at the wall may call a worker from its marker (assets/js/call.js acts on
-     *  the button's data-call-worker); a kiosk nobody touches never opens it. */
-    offerCall: function (event) {
-      var id = event.target && event.target.workerId;
-      var d = id !== undefined ? this.drawn[id] : null;
+    /** A click on the map: the worker under it, if any, offers a call. */
+    clicked: function (event) {
+      var radius = (WORKER_RADIUS + 3) * scale();
+      var hit = this.marks && this.marks._map && this.marks.nearest(event.containerPoint, radius);
+      if (hit) {
+        this.offerCall(hit.id);
+      }
+    },
+
+    /** An officer at the wall may call a worker (assets/js/call.js acts on the button's
+     *  data-call-worker). */
+    offerCall: function (id) {
+      var d = this.drawn[id];
       if (!d) {
         return;
       }
@@ -213,24 +109,23 @@
       button.textContent = en ? "Video call" : "视频通话";
       box.appendChild(name);
       box.appendChild(button);
-      event.target.bindPopup(box).openPopup();
+      window.L.popup({ offset: [0, -WORKER_RADIUS * scale()] })
+        .setLatLng([d.worker.lat, d.worker.long])
+        .setContent(box)
+        .openOn(this.group._map);
     },
 
     /** Make the map show `workers` ({id: worker}); touches only the workers that changed. */
     sync: function (workers) {
       this.wanted = workers || {};
-      var group = this.group;
-      if (!group || !group._map) {
+      var marks = this.marks;
+      if (!marks || !marks._map) {
         return null;
       }
       var started = window.performance.now();
       var drawn = this.drawn;
       var wanted = this.wanted;
-      var offerCall = this.offerCall.bind(this);
       var count = { moved: 0, redrawn: 0, restyled: 0, added: 0, removed: 0, total: 0 };
-      var Glyph = glyphClass();
-      var renderer = this.renderer;
-      var radius = WORKER_RADIUS * scale();
       Object.keys(wanted).forEach(function (id) {
         var w = wanted[id];
         var d = drawn[id];
@@ -240,7 +135,7 @@
         }
         if (!located(w)) {
           if (d) {
-            group.removeLayer(d.marker);
+            marks.drop(id);
             delete drawn[id];
             count.removed += 1;
           }
@@ -248,48 +143,30 @@
         }
         count.total += 1;
         var presence = presenceOf(w);
+        var changed = marks.place(id, w.lat, w.long, presence, Z[presence]);
         if (!d) {
-          var marker = new Glyph([w.lat, w.long], {
-            pane: WORKERS_PANE,
-            renderer: renderer,
-            radius: radius,
-            weight: 3 * scale(), // the dark edge under the fill (the sprite draws it)
-            presence: presence,
-            interactive: true, // a click offers a call (offerCall)
-          });
-          marker.workerId = id;
-          marker.on("click", offerCall);
-          group.addLayer(marker);
-          restack(marker, presence);
-          drawn[id] = { worker: w, marker: marker };
+          drawn[id] = { worker: w };
           count.added += 1;
           return;
         }
         if (d.worker.lat !== w.lat || d.worker.long !== w.long) {
-          if (movesOnScreen(d.marker, w)) {
-            d.marker.setLatLng([w.lat, w.long]);
-            count.redrawn += 1;
-          } else {
-            d.marker._latlng = window.L.latLng(w.lat, w.long); // a zoom will project it
-          }
           count.moved += 1;
         }
-        var was = presenceOf(d.worker);
-        if (was !== presence) {
-          d.marker.options.presence = presence;
-          d.marker.redraw();
-          restack(d.marker, presence);
+        if (presenceOf(d.worker) !== presence) {
           count.restyled += 1;
+        } else if (changed) {
+          count.redrawn += 1; // moved to another pixel
         }
         d.worker = w;
       });
       Object.keys(drawn).forEach(function (id) {
         if (!wanted[id]) {
-          group.removeLayer(drawn[id].marker);
+          marks.drop(id);
           delete drawn[id];
           count.removed += 1;
         }
       });
+      marks.flush();
       var ms = window.performance.now() - started;
       var stats = this.stats;
       stats.syncs += 1;
@@ -302,13 +179,13 @@
 
     /** Where a worker's marker is now, for tests and for whoever wants to look. */
     latLng: function (id) {
-      var d = this.drawn[id];
-      return d ? d.marker.getLatLng() : null;
+      var m = this.marks && this.marks.marks[id];
+      return m ? window.L.latLng(m.lat, m.long) : null;
     },
 
-    /** How many workers the map shows. */
+    /** How many workers the map shows: what its board says it has drawn. */
     count: function () {
-      return Object.keys(this.drawn).length;
+      return this.marks && this.marks.board ? this.marks.board.drawn.marks : 0;
     },
 
     /**
@@ -317,12 +194,14 @@
      * pixels, where a click lands on the marker.
      */
     markers: function () {
-      var drawn = this.drawn;
-      return Object.keys(drawn).map(function (id) {
-        var m = drawn[id].marker;
-        var at = m.getLatLng();
-        var p = m._map ? m._map.latLngToContainerPoint(at) : { x: NaN, y: NaN };
-        return { id: id, lat: at.lat, long: at.lng, presence: m.options.presence, x: p.x, y: p.y };
+      var marks = this.marks;
+      if (!marks) {
+        return [];
+      }
+      return Object.keys(marks.marks).map(function (id) {
+        var m = marks.marks[id];
+        var p = marks.containerPoint(id) || { x: NaN, y: NaN };
+        return { id: id, lat: m.lat, long: m.long, presence: m.key, x: p.x, y: p.y };
       });
     },
   };

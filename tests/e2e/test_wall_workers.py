@@ -110,7 +110,7 @@ def shown_workers(driver: WebDriver) -> dict[int, dict[str, Any]]:
         """
         const drawn = CommandHall.wallWorkers.drawn, out = {};
         for (const m of CommandHall.wallMap.workerMarkers()) {
-          out[m.id] = Object.assign(m, {probe: drawn[m.id].marker.probe || null});
+          out[m.id] = Object.assign(m, {probe: drawn[m.id].probe || null});
         }
         return out;
         """
@@ -165,7 +165,7 @@ def test_a_posted_fix_moves_the_workers_marker_in_place_within_two_seconds(
     mover = 42
     before = shown_workers(driver)[mover]
     # Mark the marker: moved in place, the same marker must still be there after.
-    driver.execute_script("CommandHall.wallWorkers.drawn[arguments[0]].marker.probe = 'x'", mover)
+    driver.execute_script("CommandHall.wallWorkers.drawn[arguments[0]].probe = 'x'", mover)
     lat, long = before["lat"] + 1000 / M_PER_DEG, before["long"]  # a kilometre north, in 30 s
     posted = time.monotonic()
     post(server, [fix(mover, clock(server).now() - timedelta(seconds=30), lat, long)])

@@ -1,0 +1,196 @@
+/*
+ * A Leaflet layer of many marks on one canvas (CommandHall.MarkLayer): the wall's cases and
+ * grid workers. It keeps each mark's place and look, projects them to the map's pixels, and
+ * tells its board (assets/js/wall_draw.js) what changed; the board draws them, off the main
+ * thread where the browser can. A mark that moves within its pixel is not sent at all (at
+ * the 1080-line wall's zoom a pixel is about 56 m, and a walker's fix a second later is
+ * usually in the same one).
+ *
+ *   var layer = new CommandHall.MarkLayer({pane: "wall-workers-pane", styles: {key: spec}});
+ *   group.addLayer(layer);
+ *   layer.place(id, lat, long, key, z);  layer.drop(id);  layer.flush();
+ *
+ * Marks take no pointer events: layer.nearest(containerPoint, px) finds the mark under a
+ * click for whoever listens to the map's.
+ */
+(function () {
+  "use strict";
+
+  var CH = (window.CommandHall = window.CommandHall || {});
+
+  function ratio() {
+    return window.devicePixelRatio || 1;
+  }
+
+  function makeClass() {
+    return window.L.Layer.extend({
+      initialize: function (options) {
+        window.L.setOptions(this, options);
+        this.marks = {}; // id → {lat, long, key, z, x, y}: x, y where the board draws it
+        this.pending = {}; // id → true: placed or moved since the last flush
+        this.dropped = {}; // id → true
+        this.styles = options.styles || {};
+        this.board = null;
+        this.origin = null; // the canvas's top left, in the map's layer pixels
+        this.sent = 0; // marks sent to the board, over its life (for the benchmark)
+      },
+
+      onAdd: function (map) {
+        if (!this.canvas) {
+          this.canvas = window.L.DomUtil.create("canvas", "wall-marks");
+          this.canvas.style.pointerEvents = "none";
+          this.board = CH.wallDraw.board(this.canvas);
+        }
+        this.getPane().appendChild(this.canvas);
+        this.reset();
+      },
+
+      onRemove: function () {
+        window.L.DomUtil.remove(this.canvas);
+      },
+
+      getEvents: function () {
+        return { viewreset: this.reset, zoomend: this.reset, moveend: this.reset,
+          resize: this.reset, zoomstart: this.hide };
+      },
+
+      hide: function () {
+        this.canvas.style.visibility = "hidden"; // until zoomend draws it at the new zoom
+      },
+
+      /** The map moved, zoomed or changed size: place the canvas over it and draw again. */
+      reset: function () {
+        var map = this._map;
+        if (!map) {
+          return;
+        }
+        var size = map.getSize();
+        this.origin = map.containerPointToLayerPoint([0, 0]).round();
+        window.L.DomUtil.setPosition(this.canvas, this.origin);
+        this.canvas.style.width = size.x + "px";
+        this.canvas.style.height = size.y + "px";
+        this.canvas.style.visibility = "";
+        var set = [];
+        var self = this;
+        Object.keys(this.marks).forEach(function (id) {
+          var m = self.marks[id];
+          self.project(m);
+          set.push([m.id, m.x, m.y, m.key, m.z]);
+        });
+        this.pending = {};
+        this.dropped = {};
+        this.board.post({ size: [size.x, size.y, ratio()], styles: this.styles, clear: true,
+          set: set });
+        this.sent += set.length;
+      },
+
+      project: function (m) {
+        var p = this._map.latLngToLayerPoint([m.lat, m.long]);
+        m.x = Math.round(p.x - this.origin.x);
+        m.y = Math.round(p.y - this.origin.y);
+      },
+
+      /** Sprites by key (wall_draw.js sprite specs), added or replaced. */
+      setStyles: function (styles) {
+        var self = this;
+        Object.keys(styles).forEach(function (key) {
+          self.styles[key] = styles[key];
+        });
+        if (this.board && this._map) {
+          this.board.post({ styles: styles });
+        }
+      },
+
+      /**
+       * Put mark `id` at (lat, long) looking like `key`, drawn at level `z`. Returns whether
+       * the picture changes (a new mark, another look, or another pixel).
+       */
+      place: function (id, lat, long, key, z) {
+        var m = this.marks[id];
+        if (!m) {
+          m = this.marks[id] = { id: Number(id), lat: lat, long: long, key: key, z: z };
+          delete this.dropped[id];
+          if (this._map) {
+            this.project(m);
+          }
+          this.pending[id] = true;
+          return true;
+        }
+        var x = m.x;
+        var y = m.y;
+        m.lat = lat;
+        m.long = long;
+        var changed = m.key !== key || m.z !== z;
+        m.key = key;
+        m.z = z;
+        if (this._map) {
+          this.project(m);
+          changed = changed || m.x !== x || m.y !== y;
+        }
+        if (changed) {
+          this.pending[id] = true;
+        }
+        return changed;
+      },
+
+      drop: function (id) {
+        if (this.marks[id]) {
+          delete this.marks[id];
+          delete this.pending[id];
+          this.dropped[id] = true;
+        }
+      },
+
+      /** Tell the board what changed since the last flush (one message, one redraw). */
+      flush: function () {
+        if (!this._map || !this.board) {
+          return 0;
+        }
+        var self = this;
+        var set = Object.keys(this.pending).map(function (id) {
+          var m = self.marks[id];
+          return [m.id, m.x, m.y, m.key, m.z];
+        });
+        var drop = Object.keys(this.dropped).map(Number);
+        this.pending = {};
+        this.dropped = {};
+        if (set.length || drop.length) {
+          this.board.post({ set: set, drop: drop });
+          this.sent += set.length;
+        }
+        return set.length + drop.length;
+      },
+
+      /** The mark nearest to a container point, within `px` pixels; null if none. */
+      nearest: function (point, px) {
+        var best = null;
+        var bestD = px * px;
+        var o = this._map.containerPointToLayerPoint([0, 0]).subtract(this.origin);
+        var x = point.x + o.x;
+        var y = point.y + o.y;
+        var marks = this.marks;
+        Object.keys(marks).forEach(function (id) {
+          var m = marks[id];
+          var d = (m.x - x) * (m.x - x) + (m.y - y) * (m.y - y);
+          if (d <= bestD) {
+            bestD = d;
+            best = m;
+          }
+        });
+        return best;
+      },
+
+      /** Where mark `id` is drawn, in the map container's pixels (null if not placed). */
+      containerPoint: function (id) {
+        var m = this.marks[id];
+        return m && this._map ? this._map.latLngToContainerPoint([m.lat, m.long]) : null;
+      },
+    });
+  }
+
+  var MarkLayer = null;
+  CH.MarkLayer = function (options) {
+    MarkLayer = MarkLayer || makeClass();
+    return new MarkLayer(options);
+  };
+})();
