@@ -23,9 +23,9 @@ from aiortc import (
     RTCPeerConnection,
     RTCRtpCodecCapability,
     RTCRtpSender,
-    RTCSessionDescription,
 )
 
+from media.candidates import answer
 from media.clock import Clock, SystemClock
 from media.config import Camera, GatewayConfig
 from media.sources import Source, make_source
@@ -134,8 +134,7 @@ class Gateway:
         try:
             transceiver = pc.addTransceiver(track, direction="sendonly")
             transceiver.setCodecPreferences(h264_preferences())
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type=type))
-            await pc.setLocalDescription(await pc.createAnswer())
+            await answer(pc, sdp)  # a kiosk's mDNS candidates resolve after the answer
         except Exception as exc:
             await pc.close()
             track.stop()

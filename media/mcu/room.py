@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import av
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from media.candidates import answer
 from media.conference import (
     MAX_PARTICIPANTS,
     JoinAnswer,
@@ -219,8 +220,9 @@ class Room:
             if "\nm=audio" in offer:
                 pc.addTransceiver(audio_out, direction="sendrecv")
             pc.on("track", lambda track: self._on_track(member, track))
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-            await pc.setLocalDescription(await pc.createAnswer())
+            later = await answer(pc, offer)  # mDNS candidates resolve after the answer
+            if later is not None:
+                member.tasks.append(later)
         except Exception as exc:
             await self._close_member(member)
             raise RoomError("invalid", f"cannot answer this offer: {exc!r}", "sdp") from exc

@@ -9,9 +9,11 @@ tones by their power at each frequency (Goertzel, which is one DFT bin).
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import threading
 import time
+import uuid
 from array import array
 from collections.abc import Iterator
 from fractions import Fraction
@@ -381,6 +383,43 @@ def test_the_quiet_share_one_encoding_of_the_mix_and_the_one_talking_hears_only_
         assert ticks > 10 and abs(encodes - 2 * ticks) <= 2, (ticks, encodes)  # not 3 a tick
         for peer in (red, green, blue):
             await peer.close()
+
+    run(scenario)
+
+
+def hide_addresses(sdp: str) -> str:
+    """The offer as a browser without camera access sends it: each candidate's address
+    replaced by an mDNS name (here one that nobody answers for)."""
+    lines = []
+    for line in sdp.splitlines():
+        if line.startswith("a=candidate:"):
+            bits = line.split()
+            bits[4] = f"{uuid.uuid4()}.local"
+            line = " ".join(bits)
+        lines.append(line)
+    return "\r\n".join(lines) + "\r\n"
+
+
+def test_an_offer_with_mdns_candidates_is_answered_before_they_resolve_and_connects(
+    mcu: EmbeddedConferences, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="aioice.ice")
+
+    def unresolved() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "could not be resolved" in r.getMessage()]
+
+    async def scenario() -> None:
+        mcu.open("r-mdns", record=False)
+        peer = Peer("red")
+        offer = hide_addresses(await peer.offer())
+        who = Participant(peer.id, "红 · 值班员")
+        answer = await asyncio.to_thread(mcu.join, "r-mdns", who, offer)
+        assert not unresolved()  # the answer did not wait for the lookups (1 s each here)
+        await peer.pc.setRemoteDescription(RTCSessionDescription(answer.sdp, answer.type))
+        # The peer's own checks reach the MCU's address candidates: connected all the same.
+        await until(lambda: peer.received > 0, 10, "a composite")
+        await until(lambda: bool(unresolved()), 5, "the lookups, after the answer")
+        await peer.close()
 
     run(scenario)
 
