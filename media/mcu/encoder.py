@@ -99,8 +99,10 @@ class FanoutTrack(H264Track):
     """One participant's view of the composite: the shared encoder's packets, as they are.
 
     aiortc's sender asks for its first picture once the connection is up (ICE, then DTLS),
-    a few hundred milliseconds after the join. What the queue gathered meanwhile is stale,
-    so it is dropped and `on_start` asks the room for a fresh IDR at once.
+    a few hundred milliseconds after the join. What the queue gathered meanwhile is stale:
+    the sender starts at the newest IDR in it (the room makes one when ICE connects, so that
+    one is usually there or on its way) and drops what came before; with none in the queue,
+    `on_start` asks the room for one at once.
     """
 
     def __init__(
@@ -115,10 +117,14 @@ class FanoutTrack(H264Track):
     async def recv(self) -> Packet[Any]:
         if not self.started:
             self.started = True
-            self.dropped += len(self._queue)
-            self._queue.clear()
-            self._waiting_keyframe = True
-            self.on_start()
+            newest = max((i for i, unit in enumerate(self._queue) if unit.keyframe), default=None)
+            stale = len(self._queue) if newest is None else newest
+            for _ in range(stale):
+                self._queue.popleft()
+            self.dropped += stale
+            if newest is None:
+                self._waiting_keyframe = True
+                self.on_start()
         return await super().recv()
 
     def overflowed(self) -> None:

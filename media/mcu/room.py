@@ -244,6 +244,13 @@ class Room:
             if pc.connectionState in ("failed", "closed"):
                 self._spawn(self._lost(participant.id, pc, pc.connectionState))
 
+        @pc.on("iceconnectionstatechange")
+        def _ice() -> None:
+            # DTLS comes next (a round trip or two): have an IDR ready for the newcomer's
+            # sender when it starts.
+            if pc.iceConnectionState == "completed" and member.sees:
+                self._picture_now()
+
         asyncio.get_running_loop().call_later(
             self.config.connect_timeout, lambda: self._spawn(self._expire(participant.id, pc))
         )
@@ -383,8 +390,8 @@ class Room:
         ]
 
     def _picture_now(self) -> None:
-        """A participant's connection is up: it gets an IDR now, not at the next tick (a
-        room's first participant sees its own name plate before any camera frame came)."""
+        """A participant's connection is (about to be) up: an IDR now, not at the next tick
+        (a room's first participant sees its own name plate before any camera frame came)."""
         self.encoder.request_keyframe(now=True)
         self._wake.set()
 
