@@ -6,8 +6,9 @@ A throwaway PostgreSQL database gets the demo county, synthetic grid workers up 
 `--workers` (bench_positions.add_workers), and `--cases` open cases over every open state
 and light, reported over the last thirty days and spread over every grid (COPY, with
 bench_console's generator, and their whistle parties). The app runs on a real port in this
-process; a pusher thread moves every worker round a 60 m circle at `--speed` (3 m/s) through
-POST /api/positions (batches of 500 every 200 ms), so the server's own frame builder
+process; a pusher, in a process of its own as phones are other machines, moves every worker
+round a 60 m circle at `--speed` (3 m/s) through POST /api/positions (batches of 500 every
+200 ms), so the server's own frame builder
 (realtime/frames.py) sends the wall one `positions` frame a second holding every worker. At
 the wall's zoom a pixel is about 56 m: most 3 m moves stay in their pixel and are not redrawn
 (wall_workers.js); `--speed 40` redraws nearly every worker every frame. The wall is opened at
@@ -61,11 +62,11 @@ import argparse
 import itertools
 import json
 import math
+import multiprocessing
 import os
 import random
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from contextlib import ExitStack
@@ -111,6 +112,7 @@ GOAL_DRAWN_S = 3.0
 M_PER_DEG = 111_195.0
 BATCH = 500  # realtime/fixes.py MAX_BATCH
 SLICES_PER_S = 5  # the pusher posts one slice of the workers every 200 ms
+Home = tuple[int, float, float, float]  # a worker's id, the centre of its round and a phase
 
 # Installed before the page's scripts: notes when each part of the wall is first drawn, and
 # the first animation frame after all of them are.
@@ -182,6 +184,7 @@ socket.on('positions', function (frame) {
 });
 const view = CH.views.wall;
 CH.views.wall = function (ctx) {
+  if (ctx.dirty) { performance.mark('ch-push'); }
   const t0 = performance.now(), out = view.call(this, ctx);
   if (ctx.dirty && current && current.view === null) {
     current.view = performance.now() - t0;
@@ -244,79 +247,115 @@ def open_cases(app: App) -> int:
 # -- the moving workers -----------------------------------------------------------------------
 
 
-class Pusher(threading.Thread):
+def _fixes(workers: list[Home], speed: float) -> list[dict[str, Any]]:
+    """Each worker goes round a circle of 60 m radius about its spot at `speed`."""
+    now = datetime.now(UTC)
+    t = now.timestamp()
+    out = []
+    for worker_id, lat, long, phase in workers:
+        angle = phase + t * speed / 60
+        out.append(
+            {
+                "worker_id": worker_id,
+                "time": now.isoformat(timespec="milliseconds"),
+                "lat": round(lat + 60 * math.sin(angle) / M_PER_DEG, 7),
+                "long": round(long + 60 * math.cos(angle) / M_PER_DEG, 7),
+                "speed": speed,
+                "battery": 80,
+            }
+        )
+    return out
+
+
+def _post(session: requests.Session, target: tuple[str, dict[str, str], float],
+          workers: list[Home]) -> str | None:  # fmt: skip
+    """POST the workers' next fixes in batches; the first error, if any."""
+    url, headers, speed = target
+    error = None
+    for i in range(0, len(workers), BATCH):
+        fixes = _fixes(workers[i : i + BATCH], speed)
+        try:
+            answer = session.post(url, data=json.dumps({"fixes": fixes}), headers=headers,
+                                  timeout=30)  # fmt: skip
+            body = answer.json()
+            if answer.status_code != 200 or body["accepted"] != len(fixes) or body["flagged"]:
+                raise RuntimeError(f"HTTP {answer.status_code}: {answer.text[:200]}")
+        except Exception as exc:
+            error = error or f"{type(exc).__name__}: {exc}"[:300]
+    return error
+
+
+def _push(target: tuple[str, dict[str, str], float], homes: list[Home], stop: Any,
+          paused: Any, posts: Any, errors: Any) -> None:  # fmt: skip
+    """The pusher's process: one slice of the workers every 200 ms until `stop`."""
+    slices = [homes[i::SLICES_PER_S] for i in range(SLICES_PER_S)]
+    with requests.Session() as session:
+        tick = time.monotonic()
+        n = 0
+        while not stop.is_set():
+            if not paused.is_set():
+                error = _post(session, target, slices[n % SLICES_PER_S])
+                with posts.get_lock():
+                    posts.value += 1
+                if error:
+                    errors.put(error)
+            n += 1
+            tick += 1 / SLICES_PER_S
+            stop.wait(max(0.0, tick - time.monotonic()))
+
+
+class Pusher:
     """Moves every worker ~3 m a second through POST /api/positions: one slice of the
-    workers every 200 ms, so every worker has moved once in each second."""
+    workers every 200 ms, so every worker has moved once in each second. It runs in a process
+    of its own, as phones are other machines: in the server's process its JSON and HTTP
+    would take the GIL from the server it measures."""
 
     def __init__(self, app: App, url: str, key: str, speed: float) -> None:
-        super().__init__(name="pusher", daemon=True)
-        self.speed = speed  # m/s
-        self.url = f"{url}/api/positions"
-        self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        self.target = (f"{url}/api/positions", headers, speed)
         rng = random.Random(5)
-        self.homes: list[tuple[int, float, float, float]] = []  # (id, lat, long, phase)
+        self.homes: list[Home] = []  # (id, lat, long, phase)
         for worker_id in sorted(app.names.workers):
             grid = app.names.units[app.names.workers[worker_id].grid_id]
             long, lat = centroid(grid.polygon[0])
             lat += rng.uniform(-150, 150) / M_PER_DEG
             long += rng.uniform(-150, 150) / M_PER_DEG
             self.homes.append((worker_id, lat, long, rng.uniform(0, 2 * math.pi)))
-        self.stop = threading.Event()
-        self.paused = threading.Event()  # set: everybody stands still (no fixes, no frames)
-        self.posts = 0
-        self.errors: list[str] = []
+        context = multiprocessing.get_context("spawn")
+        self.stop = context.Event()
+        self.paused = context.Event()  # set: everybody stands still (no fixes, no frames)
+        self._posts = context.Value("i", 0)
+        self._errors = context.Queue()
+        self._error_list: list[str] = []
+        self.process = context.Process(
+            target=_push,
+            args=(self.target, self.homes, self.stop, self.paused, self._posts, self._errors),
+            name="pusher",
+            daemon=True,
+        )
 
-    def fixes(self, workers: list[tuple[int, float, float, float]]) -> list[dict[str, Any]]:
-        """Each worker goes round a circle of 60 m radius about its spot at `speed`."""
-        now = datetime.now(UTC)
-        t = now.timestamp()
-        out = []
-        for worker_id, lat, long, phase in workers:
-            angle = phase + t * self.speed / 60
-            out.append(
-                {
-                    "worker_id": worker_id,
-                    "time": now.isoformat(timespec="milliseconds"),
-                    "lat": round(lat + 60 * math.sin(angle) / M_PER_DEG, 7),
-                    "long": round(long + 60 * math.cos(angle) / M_PER_DEG, 7),
-                    "speed": self.speed,
-                    "battery": 80,
-                }
-            )
-        return out
+    @property
+    def posts(self) -> int:
+        return int(self._posts.value)
 
-    def post(
-        self, session: requests.Session, workers: list[tuple[int, float, float, float]]
-    ) -> None:
-        for i in range(0, len(workers), BATCH):
-            fixes = self.fixes(workers[i : i + BATCH])
-            try:
-                answer = session.post(
-                    self.url, data=json.dumps({"fixes": fixes}), headers=self.headers, timeout=30
-                )
-                body = answer.json()
-                if answer.status_code != 200 or body["accepted"] != len(fixes) or body["flagged"]:
-                    raise RuntimeError(f"HTTP {answer.status_code}: {answer.text[:200]}")
-            except Exception as exc:
-                self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
-            self.posts += 1
+    @property
+    def errors(self) -> list[str]:
+        while not self._errors.empty():
+            self._error_list.append(self._errors.get())
+        return self._error_list
 
     def place_all(self) -> None:
         """One fix for everybody, before the wall opens: every worker is on the map."""
         with requests.Session() as session:
-            self.post(session, self.homes)
+            error = _post(session, self.target, self.homes)
+        if error:
+            self._error_list.append(error)
 
-    def run(self) -> None:
-        slices = [self.homes[i::SLICES_PER_S] for i in range(SLICES_PER_S)]
-        with requests.Session() as session:
-            tick = time.monotonic()
-            n = 0
-            while not self.stop.is_set():
-                if not self.paused.is_set():
-                    self.post(session, slices[n % SLICES_PER_S])
-                n += 1
-                tick += 1 / SLICES_PER_S
-                self.stop.wait(max(0.0, tick - time.monotonic()))
+    def start(self) -> None:
+        self.process.start()
+
+    def join(self, timeout: float) -> None:
+        self.process.join(timeout)
 
 
 # -- the browser ------------------------------------------------------------------------------
@@ -400,6 +439,7 @@ class Trace:
 
     main: tuple[int, int] | None = None  # (pid, tid) of the page's main thread
     marks: list[float] = field(default_factory=list)
+    pushes: list[float] = field(default_factory=list)  # a data push reached the wall's view
     windows: dict[str, list[float]] = field(default_factory=dict)  # window mark → its times
     # (start µs, end µs, CPU µs) of each task, by thread
     by_thread: dict[tuple[int, int], list[tuple[float, float, float]]] = field(default_factory=dict)
@@ -445,6 +485,8 @@ class Trace:
             elif event.get("name") == "ch-frame":
                 self.main = where
                 self.marks.append(float(event["ts"]))
+            elif event.get("name") == "ch-push":
+                self.pushes.append(float(event["ts"]))
             elif str(event.get("name", "")).startswith("ch-window-"):
                 self.windows.setdefault(event["name"], []).append(float(event["ts"]))
 
@@ -458,6 +500,27 @@ class Trace:
             if e > start and s < end and e > s:
                 cpu += c * (min(e, end) - max(s, start)) / (e - s)
         return cpu / 1000 / ((end - start) / 1e6)
+
+    def direct(self) -> list[float]:
+        """Per frame, the CPU (ms) of the task that took it in plus the task of the data push
+        that drew it (the first after it, before the next frame)."""
+        tasks = sorted(self.by_thread.get(self.main or (0, 0), []))
+
+        def cpu_at(ts: float) -> float | None:
+            for s, e, c in tasks:
+                if s <= ts <= e:
+                    return c / 1000
+            return None
+
+        marks, pushes = sorted(set(self.marks)), sorted(set(self.pushes))
+        out = []
+        for a, b in itertools.pairwise([*marks, math.inf]):
+            own = cpu_at(a)
+            push = next((p for p in pushes if a < p < b), None)
+            drawn = cpu_at(push) if push is not None else None
+            if own is not None and drawn is not None:
+                out.append(own + drawn)
+        return out
 
     def frames_between(self, start: float, end: float) -> int:
         return sum(start <= m < end for m in set(self.marks))
@@ -586,6 +649,7 @@ def measure_frames(driver: Any, pusher: Pusher, frames: int, out: Out) -> dict[s
     cost = [x for x in rates["cost"] if not math.isnan(x)]
     return {
         "frame_cost_cpu": stats_ms(cost),
+        "frame_direct_cpu": stats_ms(trace.direct()),
         "cpu_ms_per_s_moving": round(median(rates["moving"]), 1),
         "cpu_ms_per_s_still": round(median(rates["still"]), 1),
         "frames_per_s_moving": round(median(rates["frames_per_s"]), 2),
@@ -755,6 +819,7 @@ def main() -> int:
         f"wall, {r['workers']:,} workers, {r['open_cases']:,} cases",
         {
             "a frame's cost: main-thread CPU": f["frame_cost_cpu"],
+            "  its own task + its push, CPU": f["frame_direct_cpu"],
             "main thread CPU, frame to frame": f["main_thread_cpu"],
             "  the frame's own task, CPU": f["frame_task_cpu"],
             "main thread wall per frame": f["main_thread"],

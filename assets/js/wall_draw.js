@@ -238,6 +238,20 @@
               handle.drawn = event.data.drawn;
             }
           };
+          // A worker that dies takes its canvases with it: their layers make new ones (and
+          // a new worker) on their next change (wall_marks.js), a wall nobody touches heals.
+          worker.onerror = function (event) {
+            if (root.console) {
+              root.console.error("CommandHall: the drawing worker failed", event.message);
+            }
+            Object.keys(handles).forEach(function (id) {
+              if (handles[id].offscreen) {
+                handles[id].lost = true;
+                delete handles[id];
+              }
+            });
+            worker = null;
+          };
         } catch (e) {
           worker = false;
         }
@@ -253,7 +267,11 @@
    */
   function board(canvas) {
     var id = ++boardsMade;
-    var handle = (handles[id] = { offscreen: false, drawn: { marks: 0, draws: 0, ms: 0 } });
+    var handle = (handles[id] = {
+      offscreen: false,
+      lost: false, // its worker died: make a new canvas and board
+      drawn: { marks: 0, draws: 0, ms: 0 },
+    });
     var w = canvas.transferControlToOffscreen ? drawingWorker() : false;
     if (w) {
       try {
@@ -277,5 +295,14 @@
     return handle;
   }
 
-  CH.wallDraw = { Board: Board, serve: serve, board: board, personPath: personPath };
+  CH.wallDraw = {
+    Board: Board,
+    serve: serve,
+    board: board,
+    personPath: personPath,
+    /** The drawing worker, if the page has one (for tests). */
+    worker: function () {
+      return worker || null;
+    },
+  };
 })(typeof self !== "undefined" ? self : this);

@@ -37,12 +37,21 @@
 
       onAdd: function (map) {
         if (!this.canvas) {
-          this.canvas = window.L.DomUtil.create("canvas", "wall-marks");
-          this.canvas.style.pointerEvents = "none";
-          this.board = CH.wallDraw.board(this.canvas);
+          this.renew();
         }
         this.getPane().appendChild(this.canvas);
         this.reset();
+      },
+
+      /** A new canvas and board (the first, or after the drawing worker died). */
+      renew: function () {
+        var old = this.canvas;
+        this.canvas = window.L.DomUtil.create("canvas", "wall-marks");
+        this.canvas.style.pointerEvents = "none";
+        this.board = CH.wallDraw.board(this.canvas);
+        if (old && old.parentNode) {
+          old.parentNode.replaceChild(this.canvas, old);
+        }
       },
 
       onRemove: function () {
@@ -145,6 +154,11 @@
       flush: function () {
         if (!this._map || !this.board) {
           return 0;
+        }
+        if (this.board.lost) {
+          this.renew();
+          this.reset(); // every mark, on the new board
+          return Object.keys(this.marks).length;
         }
         var self = this;
         var set = Object.keys(this.pending).map(function (id) {

@@ -185,6 +185,46 @@ def test_a_posted_fix_moves_the_workers_marker_in_place_within_two_seconds(
     print(f"worker moved on the wall {took:.2f} s after the POST")
 
 
+def test_the_map_draws_again_when_its_drawing_worker_dies(
+    server: LiveServer, chromium_driver: WebDriver
+) -> None:
+    """The cases and workers are drawn by a Web Worker (assets/js/wall_draw.js); if it dies,
+    the layers take new canvases and a new worker, and every marker is drawn again."""
+    driver = chromium_driver
+    workers = len(server.app.names.workers)
+    open_wall(driver, f"{server.url}/wall", workers)
+    first = driver.execute_script(
+        "const w = CommandHall.wallDraw.worker(); window.__firstWorker = w;"
+        "return [!!w, CommandHall.wallWorkers.marks.board.offscreen]"
+    )
+    assert first == [True, True], "the wall does not draw off the main thread"
+    # A message no board can take makes the worker throw: its error ends it for the page.
+    driver.execute_script("CommandHall.wallDraw.worker().postMessage({board: 999, canvas: 1})")
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return CommandHall.wallDraw.worker() === null"),
+        "the page never heard that its drawing worker failed",
+    )
+    mover = 44
+    before = shown_workers(driver)[mover]
+    lat, long = before["lat"] + 100 / M_PER_DEG, before["long"]
+    # Older than the fixes the render test below sends, so that one still moves everybody.
+    post(server, [fix(mover, clock(server).now() - timedelta(seconds=40), lat, long)])
+    WebDriverWait(driver, 10, poll_frequency=0.1).until(
+        lambda d: d.execute_script(
+            "const w = CommandHall.wallDraw.worker();"
+            "return !!w && w !== window.__firstWorker"
+            " && CommandHall.wallWorkers.count() === arguments[0]", workers,
+        ),
+        "the workers were not drawn again by a new worker",
+    )  # fmt: skip
+    assert shown_workers(driver)[mover]["lat"] == pytest.approx(lat, abs=1e-7)
+    assert driver.find_elements(By.CSS_SELECTOR, "#wall-map canvas.wall-marks")
+    # The worker's own uncaught error and the page's note of it; nothing else.
+    errors = [e["message"] for e in console_errors(driver)]
+    assert any("drawing worker failed" in m for m in errors), errors
+    assert all("drawing worker failed" in m or "getContext" in m for m in errors), errors
+
+
 # Times each sync of the worker layer, and until the browser painted it (two animation frames).
 TIME_SYNCS = """
 const layer = CommandHall.wallWorkers, sync = layer.sync;
