@@ -289,10 +289,11 @@ def _push(target: tuple[str, dict[str, str], float], homes: list[Home], stop: An
           paused: Any, posts: Any, errors: Any) -> None:  # fmt: skip
     """The pusher's process: one slice of the workers every 200 ms until `stop`."""
     slices = [homes[i::SLICES_PER_S] for i in range(SLICES_PER_S)]
+    parent = os.getppid()
     with requests.Session() as session:
         tick = time.monotonic()
         n = 0
-        while not stop.is_set():
+        while not stop.is_set() and os.getppid() == parent:  # the bench may be killed
             if not paused.is_set():
                 error = _post(session, target, slices[n % SLICES_PER_S])
                 with posts.get_lock():

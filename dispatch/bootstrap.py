@@ -17,6 +17,7 @@ from dispatch.config import Settings
 from dispatch.domain.routing import GridIndex
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
+from dispatch.service.screen_cases import ScreenCases
 from dispatch.service.unit_of_work import StoredEvent
 from realtime.auth import ScreenTokens
 from realtime.bus import Bus, MemoryBus, RedisBus
@@ -78,6 +79,7 @@ def build_core(
         publisher=BusPublisher(make_bus(settings)),
         names=names,
         data_dir=settings.data_dir,
+        screen_cases=ScreenCases(),
     )
     core.positions = make_positions(settings, db, names, core.clock)
     return core, names
@@ -119,6 +121,7 @@ class App:
         self.names.units, self.names.workers = fresh.units, fresh.workers
         self.names.departments = fresh.departments
         self.core.grids = GridIndex(fresh.units.values())
+        self.core.screen_cases = ScreenCases()  # its cases carry names
 
 
 def create_app(

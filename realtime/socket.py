@@ -149,4 +149,7 @@ class LiveNamespace(Namespace):  # type: ignore[misc]
 
     def on_snapshot(self, data: Any = None) -> dict[str, Any]:
         scope = self._scope()
-        return snapshot(self.core, self.names, township_id=scope.township_id, scope=scope)
+        compact = isinstance(data, dict) and data.get("compact") is True
+        return snapshot(
+            self.core, self.names, township_id=scope.township_id, scope=scope, compact=compact
+        )

@@ -124,6 +124,11 @@
       // One wall per screen, so a short back-off costs the server little.
       reconnectionDelay: 1000,
       reconnectionDelayMax: 5000,
+      // A websocket at once, not long-polling first and an upgrade after: that took three
+      // more round trips to a busy server before the snapshot could be asked for. Where a
+      // proxy refuses websockets, the link falls back to long-polling by itself.
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
     }));
     // The server emits `hello` and the replay from its connect handler, before it accepts
     // the connection, and socket.io hands those to us before "connect": by now the replay
@@ -316,7 +321,7 @@
     var self = this;
     this.stats.snapshots += 1;
     first(this, "asked");
-    this.request("snapshot", {}, function (snap) {
+    this.request("snapshot", { compact: true }, function (snap) {
       first(self, "answered");
       self.state = CH.fromSnapshot(snap);
       self.workersStale = false; // the snapshot brought every worker
@@ -539,9 +544,40 @@
     window.setInterval(tick, TICK_MS);
   }
 
+  /*
+   * On the wall, the link starts the moment socket.io has loaded: the scripts after it (Dash's
+   * renderer and components, 1 MB) take a few hundred milliseconds to run before the page's
+   * DOMContentLoaded, and the snapshot can be on its way meanwhile. socket.io sets window.io
+   * as it loads; a setter hears it and starts the link once that script has finished.
+   */
+  function startWhenSocketIoLoads() {
+    if (window.io || !EARLY.test(window.location.pathname)) {
+      return;
+    }
+    try {
+      Object.defineProperty(window, "io", {
+        configurable: true,
+        set: function (io) {
+          Object.defineProperty(window, "io", { value: io, writable: true, configurable: true });
+          Promise.resolve().then(function () {
+            if (!CH.live && CH.applyBatch) {
+              CH.live = new LiveLink(null);
+            }
+          });
+        },
+        get: function () {
+          return undefined;
+        },
+      });
+    } catch (e) {
+      // a browser that will not have it: the link starts at DOMContentLoaded
+    }
+  }
+
   CH.LiveLink = LiveLink;
   CH.screenToken = screenToken; // the camera player signs in to /media the same way
   CH.readStrings = readStrings;
+  startWhenSocketIoLoads();
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

@@ -43,9 +43,24 @@
       return NaN;
     }
     var s = String(iso);
+    var known = parsed.get(s);
+    if (known !== undefined) {
+      return known;
+    }
     var fast = parseServerTime(s);
-    return fast === null ? slowParseTime(s) : fast;
+    var t = fast === null ? slowParseTime(s) : fast;
+    if (parsed.size >= PARSED_MAX) {
+      parsed.clear(); // a wall that runs for weeks sees new times all day
+    }
+    parsed.set(s, t);
+    return t;
   }
+
+  // Times already read: the wall reads each case's times in every pass over 10,000 cases
+  // (kpis, warnings, charts, ...), and a look-up is a tenth of a parse. The strings are the
+  // cases' own, so the map costs its entries only.
+  var PARSED_MAX = 60000;
+  var parsed = new Map();
 
   /** Python writes microseconds (6 digits); keep three so every engine parses it. */
   function slowParseTime(s) {
@@ -158,11 +173,26 @@
     return isOpen(c) || isToday(c, dayStart);
   }
 
+  /** A compact snapshot's cases (case_fields + case_rows) as objects; else its cases. */
+  function snapshotCases(snapshot) {
+    var fields = snapshot.case_fields;
+    if (!fields || !snapshot.case_rows) {
+      return snapshot.cases || [];
+    }
+    return snapshot.case_rows.map(function (row) {
+      var c = {};
+      for (var i = 0; i < fields.length; i++) {
+        c[fields[i]] = row[i];
+      }
+      return c;
+    });
+  }
+
   function fromSnapshot(snapshot) {
     var dayStart = parseTime(snapshot.day_start);
     var serverTime = parseTime(snapshot.server_time);
     var cases = {};
-    (snapshot.cases || []).forEach(function (c) {
+    snapshotCases(snapshot).forEach(function (c) {
       if (keeps(c, dayStart)) {
         cases[c.id] = c;
       }

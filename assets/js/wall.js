@@ -134,13 +134,22 @@
   }
 
   var caseKpis = null; // the KPIs of the cases, counted when the cases last changed
+  var counted = { workers: null, counts: null }; // workerCounts of the last workers map seen
+
+  /** Workers by presence, counted once per workers map (the reducer replaces it on change). */
+  function workerCounts(state) {
+    if (counted.workers !== state.workers) {
+      counted = { workers: state.workers, counts: CH.workerCounts(state) };
+    }
+    return counted.counts;
+  }
 
   /** The KPI strip: the case counts recounted only when asked, the workers each time. */
   function kpisNow(state, now, recount) {
     if (recount || !caseKpis) {
       caseKpis = CH.wallStats.kpis(state, now);
     }
-    var counts = CH.workerCounts(state);
+    var counts = workerCounts(state);
     return Object.assign({}, caseKpis, {
       workers_online: counts.workers_online,
       workers_total: counts.total,
@@ -220,9 +229,13 @@
       safely("charts", function () {
         CH.wallCharts.update(state, strings);
       });
-      safely("tiles", function () {
-        CH.wallTiles.update(state, ctx.now, strings);
-      });
+      // In a task of its own: starting the tiles' players (a peer connection and an offer
+      // each) need not hold up the rest of the wall's first picture.
+      window.setTimeout(function () {
+        safely("tiles", function () {
+          CH.wallTiles.update(state, ctx.now, strings);
+        });
+      }, 0);
       safely("banner", function () {
         CH.wallBanner.fromState(state, strings);
       });
@@ -243,7 +256,7 @@
     var view = ctx.fresh ? { fresh: true } : {};
     var recount = moved || minute;
     offer(view, "kpis", kpisNow(state, ctx.now, recount), ctx.fresh);
-    offer(view, "workers", CH.workerCounts(state), ctx.fresh);
+    offer(view, "workers", workerCounts(state), ctx.fresh);
     if (recount) {
       offer(view, "latest", latestRows(state, ctx.now, ctx.tzOffset, strings), ctx.fresh);
     }

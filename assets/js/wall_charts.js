@@ -99,8 +99,11 @@
       if (this.observer) {
         this.observer.disconnect(); // the page was opened again: the old plot is gone
       }
+      this.box = null; // the plot's size, as the observer last measured it
       if (window.ResizeObserver) {
-        this.observer = new window.ResizeObserver(function () {
+        this.observer = new window.ResizeObserver(function (entries) {
+          var rect = entries[entries.length - 1].contentRect;
+          self.box = { w: Math.round(rect.width), h: Math.round(rect.height) };
           self.draw(true);
         });
         this.observer.observe(box);
@@ -130,8 +133,12 @@
       if (!p || !data) {
         return;
       }
-      var w = p.box.clientWidth;
-      var h = p.box.clientHeight;
+      // The size the observer measured after a layout: reading clientWidth here would lay
+      // out the whole wall in the middle of a push (100 ms and more on its first one). Before
+      // the observer has spoken, nothing is drawn; it draws when it does.
+      var size = this.observer ? this.box : { w: p.box.clientWidth, h: p.box.clientHeight };
+      var w = size ? size.w : 0;
+      var h = size ? size.h : 0;
       if (!w || !h) {
         return;
       }

@@ -30,9 +30,33 @@
         this.pending = {}; // id → true: placed or moved since the last flush
         this.dropped = {}; // id → true
         this.styles = options.styles || {};
+        this.keys = Object.keys(this.styles); // the board's names for them, by number
+        this.keyNumber = {};
+        this.numberKeys();
         this.board = null;
         this.origin = null; // the canvas's top left, in the map's layer pixels
         this.sent = 0; // marks sent to the board, over its life (for the benchmark)
+      },
+
+      numberKeys: function () {
+        var numbers = (this.keyNumber = {});
+        this.keys.forEach(function (key, i) {
+          numbers[key] = i;
+        });
+      },
+
+      /** Marks as the board takes them: [id, x, y, key number, z] each, in one buffer. */
+      pack: function (ids) {
+        var out = new Int32Array(5 * ids.length);
+        for (var i = 0, j = 0; i < ids.length; i++, j += 5) {
+          var m = this.marks[ids[i]];
+          out[j] = m.id;
+          out[j + 1] = m.x;
+          out[j + 2] = m.y;
+          out[j + 3] = this.keyNumber[m.key];
+          out[j + 4] = m.z;
+        }
+        return out;
       },
 
       onAdd: function (map) {
@@ -79,18 +103,16 @@
         this.canvas.style.width = size.x + "px";
         this.canvas.style.height = size.y + "px";
         this.canvas.style.visibility = "";
-        var set = [];
         var self = this;
-        Object.keys(this.marks).forEach(function (id) {
-          var m = self.marks[id];
-          self.project(m);
-          set.push([m.id, m.x, m.y, m.key, m.z]);
+        var ids = Object.keys(this.marks);
+        ids.forEach(function (id) {
+          self.project(self.marks[id]);
         });
         this.pending = {};
         this.dropped = {};
-        this.board.post({ size: [size.x, size.y, ratio()], styles: this.styles, clear: true,
-          set: set });
-        this.sent += set.length;
+        this.board.post({ size: [size.x, size.y, ratio()], styles: this.styles, keys: this.keys,
+          clear: true, set: this.pack(ids) });
+        this.sent += ids.length;
       },
 
       project: function (m) {
@@ -103,10 +125,14 @@
       setStyles: function (styles) {
         var self = this;
         Object.keys(styles).forEach(function (key) {
+          if (!(key in self.styles)) {
+            self.keys.push(key);
+          }
           self.styles[key] = styles[key];
         });
+        this.numberKeys();
         if (this.board && this._map) {
-          this.board.post({ styles: styles });
+          this.board.post({ styles: styles, keys: this.keys });
         }
       },
 
@@ -160,19 +186,15 @@
           this.reset(); // every mark, on the new board
           return Object.keys(this.marks).length;
         }
-        var self = this;
-        var set = Object.keys(this.pending).map(function (id) {
-          var m = self.marks[id];
-          return [m.id, m.x, m.y, m.key, m.z];
-        });
+        var ids = Object.keys(this.pending);
         var drop = Object.keys(this.dropped).map(Number);
         this.pending = {};
         this.dropped = {};
-        if (set.length || drop.length) {
-          this.board.post({ set: set, drop: drop });
-          this.sent += set.length;
+        if (ids.length || drop.length) {
+          this.board.post({ set: this.pack(ids), drop: drop });
+          this.sent += ids.length;
         }
-        return set.length + drop.length;
+        return ids.length + drop.length;
       },
 
       /** The mark nearest to a container point, within `px` pixels; null if none. */

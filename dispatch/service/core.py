@@ -16,6 +16,7 @@ from dispatch.service.unit_of_work import StoredEvent, UnitOfWork
 
 if TYPE_CHECKING:
     from dispatch.service.directory import Directory
+    from dispatch.service.screen_cases import ScreenCases
     from realtime.positions import PositionService
 
 
@@ -42,6 +43,8 @@ class Core:
     positions: PositionService | None = None
     # Names of units, workers and departments (the bootstrap loads them once).
     names: Directory | None = None
+    # The cases screens start from, kept in memory (the bootstrap wires it; None: read them).
+    screen_cases: ScreenCases | None = None
     # Where files live: photos, recordings, the base map.
     data_dir: Path = field(default_factory=lambda: Path("data"))
 

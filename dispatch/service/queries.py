@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from dispatch.adapters.orm import CaseRow, EventCounterRow
 from dispatch.domain.access import CaseScope
@@ -69,7 +69,7 @@ SCREEN_FIELDS = (
     "township", "grid_id", "level", "urgency", "light", "department", "worker_id",
     "deadline", "reported_at", "updated_at", "closed_at", "on_time", "rating", "master_id",
 )  # fmt: skip
-_SCREEN_COLUMNS = (
+SCREEN_COLUMNS = (
     CaseRow.id, CaseRow.reported_at, CaseRow.state, CaseRow.category, CaseRow.service_code,
     CaseRow.lat, CaseRow.long, CaseRow.channel, CaseRow.township_id, CaseRow.grid_id,
     CaseRow.level, CaseRow.urgency, CaseRow.light, CaseRow.department, CaseRow.worker_id,
@@ -79,7 +79,7 @@ _SCREEN_COLUMNS = (
 
 
 def screen_case(row: Any, names: Directory) -> dict[str, Any]:
-    """`summary` cut to SCREEN_FIELDS, from a row of _SCREEN_COLUMNS (or a CaseRow): the
+    """`summary` cut to SCREEN_FIELDS, from a row of SCREEN_COLUMNS (or a CaseRow): the
     snapshot reads only these columns, as plain rows, not ORM objects."""
     return {
         "id": row.id,
@@ -178,38 +178,47 @@ def snapshot(
     *,
     township_id: int | None = None,
     scope: CaseScope | None = None,
+    compact: bool = False,
 ) -> dict[str, Any]:
     """What a screen starts from: the head seq, every open case and today's others (as
     `screen_case`), and every grid worker with its latest position and presence.
 
+    `compact`: the cases as `case_fields` (SCREEN_FIELDS) and `case_rows` (one list of values
+    a case, in that order) instead of `cases`: the field names are most of a screen case, and
+    10,000 of them are half the JSON to write, send and parse.
+
     The head is read first, in the same read transaction: events after it are replayed on
-    top, and applying an event twice is harmless, so nothing falls between the two.
+    top, and applying an event twice is harmless, so nothing falls between the two. A
+    county-wide or township screen's cases come from core.screen_cases (kept in memory and
+    brought up to date from the log); a department's or a worker's from the database.
     """
     now = core.clock.now()
     midnight = local_midnight(core, now)
-    with core.db.read() as session:
-        head = int(session.scalar(select(EventCounterRow.last_seq)) or 0)
-        q = select(*_SCREEN_COLUMNS).where(
-            or_(
-                CaseRow.state.in_(OPEN_STATES),
-                CaseRow.updated_at >= midnight,
-                CaseRow.reported_at >= midnight,
-            )
-        )
-        if township_id is not None:
-            q = q.where(CaseRow.township_id == township_id)
-        if scope is not None and not scope.everything:
-            from dispatch.service.scope import scope_clause
-
-            q = q.where(scope_clause(scope))
-        rows = session.execute(q.order_by(CaseRow.id)).all()
-        cases = [screen_case(r, names) for r in rows]
+    township = township_id
+    if scope is not None and scope.township_id is not None:
+        township = scope.township_id if township is None else township
+    by_township_only = scope is None or (scope.department is None and scope.worker_id is None)
+    if (
+        core.screen_cases is not None
+        and by_township_only
+        and (township_id is None or scope is None or scope.township_id in (None, township_id))
+    ):
+        head, cases = core.screen_cases.current(core, names, midnight, township)
+    else:
+        head, cases = read_screen_cases(core, names, midnight, township_id=township_id,
+                                        scope=scope)  # fmt: skip
+    shape: dict[str, Any] = {"cases": cases}
+    if compact:
+        shape = {
+            "case_fields": list(SCREEN_FIELDS),
+            "case_rows": [[c[k] for k in SCREEN_FIELDS] for c in cases],
+        }
     return {
         "seq": head,
         "server_time": now.isoformat(),
         "day_start": midnight.isoformat(),
         "township_id": township_id,
-        "cases": cases,
+        **shape,
         # Positions are state, not events: screens start from these and apply frames on top.
         "workers": (
             core.positions.workers(township_id=township_id, strict=False)
@@ -218,6 +227,37 @@ def snapshot(
         ),
         "stats": wall_stats.stats(core, names, now, township_id=township_id, scope=scope),
     }
+
+
+def kept_since(midnight: datetime) -> ColumnElement[bool]:
+    """The cases a screen keeps: open ones, and others reported or changed since midnight."""
+    return or_(
+        CaseRow.state.in_(OPEN_STATES),
+        CaseRow.updated_at >= midnight,
+        CaseRow.reported_at >= midnight,
+    )
+
+
+def read_screen_cases(
+    core: Core,
+    names: Directory,
+    midnight: datetime,
+    *,
+    township_id: int | None = None,
+    scope: CaseScope | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """(head seq, the cases a screen of this scope keeps, by id), read from the database."""
+    with core.db.read() as session:
+        head = int(session.scalar(select(EventCounterRow.last_seq)) or 0)
+        q = select(*SCREEN_COLUMNS).where(kept_since(midnight))
+        if township_id is not None:
+            q = q.where(CaseRow.township_id == township_id)
+        if scope is not None and not scope.everything:
+            from dispatch.service.scope import scope_clause
+
+            q = q.where(scope_clause(scope))
+        rows = session.execute(q.order_by(CaseRow.id)).all()
+        return head, [screen_case(r, names) for r in rows]
 
 
 def kpis(core: Core, *, township_id: int | None = None) -> dict[str, int]:

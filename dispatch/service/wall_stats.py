@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
 
 from dispatch.adapters.orm import CaseRow, WhistlePartyRow
 from dispatch.domain.access import CaseScope
@@ -74,13 +74,35 @@ def history(
     *,
     township_id: int | None = None,
     scope: CaseScope | None = None,
+    by_database: bool = True,
 ) -> list[dict[str, Any]]:
-    """The WINDOW_DAYS - 1 days before today, oldest first (see the module docstring)."""
+    """The WINDOW_DAYS - 1 days before today, oldest first (see the module docstring).
+    `by_database`: let the database count by day when it can (False: always here)."""
     today = now.astimezone(core.timezone).date()
     days = [today - timedelta(days=n) for n in range(WINDOW_DAYS - 1, 0, -1)]
     rows = {d: _empty_row(d, hot=(today - d).days < HOT_DAYS) for d in days}
     start = datetime.combine(days[0], time(0), tzinfo=core.timezone)
     midnight = datetime.combine(today, time(0), tzinfo=core.timezone)
+    offset = now.astimezone(core.timezone).utcoffset()
+    if by_database and offset is not None and start.utcoffset() == offset:
+        # One offset over the whole window (no daylight saving in it, as in China): the
+        # database counts by local day, and only the counts come back, not every case.
+        minutes = int(offset.total_seconds() // 60)
+        _count_by_day(core, rows, start, midnight, minutes, township_id, scope)
+    else:
+        _count_in_python(core, rows, start, midnight, township_id, scope)
+    return [rows[d] for d in days]
+
+
+def _count_in_python(
+    core: Core,
+    rows: dict[date, dict[str, Any]],
+    start: datetime,
+    midnight: datetime,
+    township_id: int | None,
+    scope: CaseScope | None,
+) -> None:
+    """`history`'s counts from every case of the window, by its local day here."""
     intake = select(
         CaseRow.reported_at, CaseRow.channel, CaseRow.category, CaseRow.service_code,
         CaseRow.grid_id, CaseRow.rating,
@@ -107,7 +129,73 @@ def history(
             pair = closed.setdefault(str(township), [0, 0])
             pair[0] += 1
             pair[1] += int(bool(on_time))
-    return [rows[d] for d in days]
+
+
+def _local_day(core: Core, column: Any, minutes: int) -> ColumnElement[str]:
+    """A UTC time column's local date as text ('2026-11-22'), `minutes` east of UTC."""
+    if core.db.dialect == "sqlite":  # naive UTC text
+        return func.date(column, f"{minutes:+d} minutes")
+    shifted = func.timezone("UTC", column) + literal(timedelta(minutes=minutes))
+    return func.to_char(shifted, "YYYY-MM-DD")
+
+
+def _count_by_day(
+    core: Core,
+    rows: dict[date, dict[str, Any]],
+    start: datetime,
+    midnight: datetime,
+    minutes: int,
+    township_id: int | None,
+    scope: CaseScope | None,
+) -> None:
+    """`history`'s counts, grouped by local day in the database."""
+    reported_day = _local_day(core, CaseRow.reported_at, minutes)
+    category = func.coalesce(CaseRow.category, CaseRow.service_code)
+    satisfied = func.sum(case((CaseRow.rating >= SATISFIED, 1), else_=0))
+    in_window = (CaseRow.reported_at >= start, CaseRow.reported_at < midnight)
+    counts = (func.count(), func.count(CaseRow.rating), satisfied)
+    intake = (
+        select(reported_day, CaseRow.channel, category, *counts)
+        .where(*in_window)
+        .group_by(reported_day, CaseRow.channel, category)
+    )
+    hot_start = midnight - timedelta(days=HOT_DAYS - 1)
+    grids = (
+        select(reported_day, CaseRow.grid_id, func.count())
+        .where(CaseRow.reported_at >= max(start, hot_start), CaseRow.reported_at < midnight)
+        .where(CaseRow.grid_id.is_not(None))
+        .group_by(reported_day, CaseRow.grid_id)
+    )
+    closed_day = _local_day(core, CaseRow.closed_at, minutes)
+    on_time = func.sum(case((CaseRow.on_time.is_(True), 1), else_=0))
+    closures = (
+        select(closed_day, CaseRow.township_id, func.count(), on_time)
+        .where(CaseRow.closed_at >= start, CaseRow.closed_at < midnight)
+        .where(CaseRow.township_id.is_not(None))
+        .group_by(closed_day, CaseRow.township_id)
+    )
+    by_day = {d.isoformat(): row for d, row in rows.items()}
+    with core.db.read() as session:
+        for day, channel, cat, n, rated, happy in session.execute(
+            _scoped(intake, township_id, scope)
+        ):
+            row = by_day[day]
+            _add(row["reported"], channel, n)
+            _add(row["categories"], cat, n)
+            row["rated"][0] += int(rated)
+            row["rated"][1] += int(happy or 0)
+        for day, grid, n in session.execute(_scoped(grids, township_id, scope)):
+            if "grids" in by_day[day]:
+                _add(by_day[day]["grids"], grid, n)
+        for day, township, n, in_time in session.execute(_scoped(closures, township_id, scope)):
+            pair = by_day[day]["closed"].setdefault(str(township), [0, 0])
+            pair[0] += int(n)
+            pair[1] += int(in_time or 0)
+
+
+def _add(counts: dict[str, int], key: object, n: int) -> None:
+    if key is not None and n:
+        counts[str(key)] = counts.get(str(key), 0) + int(n)
 
 
 def whistles(
@@ -119,8 +207,11 @@ def whistles(
 ) -> list[dict[str, Any]]:
     """Every called department of the snapshot's cases (open, or touched since `since`),
     by case and in the order they were called (the lead first)."""
+    party = WhistlePartyRow
+    columns = (party.case_id, party.department, party.role, party.ack_deadline,
+               party.acknowledged_at, party.reported_at, party.late)  # fmt: skip
     q = (
-        select(WhistlePartyRow)
+        select(*columns)
         .join(CaseRow, CaseRow.id == WhistlePartyRow.case_id)
         .where(
             or_(
@@ -142,7 +233,7 @@ def whistles(
                 "reported_at": _iso(p.reported_at),
                 "late": bool(p.late),
             }
-            for p in session.scalars(_scoped(q, township_id, scope))
+            for p in session.execute(_scoped(q, township_id, scope))
         ]
 
 

@@ -78,6 +78,7 @@ def app_per_database(
     name: str,
     *,
     with_dashboard: bool = True,
+    history: bool = False,
 ) -> Iterator[App]:
     """A seeded application on `request.param` ("sqlite": a file of its own; "postgres": a
     schema of its own, dropped afterwards), for module- or session-scoped fixtures."""
@@ -89,7 +90,7 @@ def app_per_database(
     else:
         engine = request.getfixturevalue("_postgres_engine")
         schema, url = _postgres_schema_url(engine)
-    app = build_app(data_dir, url, with_dashboard=with_dashboard)
+    app = build_app(data_dir, url, with_dashboard=with_dashboard, history=history)
     try:
         yield app
     finally:

@@ -21,7 +21,7 @@ from dispatch.adapters.orm import CaseRow, EventRow
 from dispatch.bootstrap import App
 from dispatch.domain.geometry import centroid
 from dispatch.domain.org import UnitKind
-from dispatch.service import actions
+from dispatch.service import actions, queries
 from dispatch.service.intake import NewReport, submit_report
 from realtime.auth import Scope, ScreenTokens
 from tests.support import LiveServer, build_app
@@ -142,6 +142,24 @@ def test_a_new_screen_resyncs_then_receives_live_events_with_their_case(server: 
         assert event["case"]["state"] == "reported"
     finally:
         screen.disconnect()
+
+
+def test_a_compact_snapshot_holds_the_same_cases_as_rows_of_values(server: LiveServer):
+    for n in range(3):
+        report(server.app, n, text="解放路垃圾满溢")
+    screen = Screen(server.url).connect()
+    try:
+        plain = screen.sio.call("snapshot", namespace=NS, timeout=10)
+        compact = screen.sio.call("snapshot", {"compact": True}, namespace=NS, timeout=10)
+    finally:
+        screen.disconnect()
+    assert "cases" not in compact and "case_rows" not in plain
+    fields = compact["case_fields"]
+    assert fields == list(queries.SCREEN_FIELDS)
+    assert [dict(zip(fields, row, strict=True)) for row in compact["case_rows"]] == plain["cases"]
+    assert len(plain["cases"]) == 3
+    rest = {"seq", "day_start", "township_id", "stats"}  # and workers, and server_time
+    assert {k: compact[k] for k in rest} == {k: plain[k] for k in rest}
 
 
 def test_a_screen_that_reconnects_gets_exactly_the_events_it_missed_in_order(server: LiveServer):

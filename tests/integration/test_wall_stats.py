@@ -172,3 +172,27 @@ def test_the_reducer_folds_the_day_at_midnight_as_the_server_counts_it_next_morn
     assert state["cases"] == {str(c["id"]): c for c in fresh["cases"]}
     fresh_state = run_wall([{"op": "fromSnapshot", "snapshot": fresh}])["state"]
     assert state["whistles"] == fresh_state["whistles"]
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def histories(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[App]:
+    from tests.integration.conftest import app_per_database
+
+    with app_per_database(request, tmp_path_factory, "histories", history=True) as app:
+        yield app
+
+
+def test_the_database_counts_the_days_as_the_cases_one_by_one_do(histories: App) -> None:
+    """With one UTC offset over the window the database groups by local day; the rows equal
+    the ones counted case by case, on SQLite and on PostgreSQL, county-wide and scoped."""
+    core, now = histories.core, histories.core.clock.now()
+    township = next(iter(histories.names.townships())).id
+    for scoped in ({}, {"township_id": township}, {"scope": CaseScope(township_id=township)}):
+        grouped = wall_stats.history(core, now, **scoped)
+        one_by_one = wall_stats.history(core, now, by_database=False, **scoped)
+        assert grouped == one_by_one, scoped
+        assert sum(sum(r["reported"].values()) for r in grouped) > 100

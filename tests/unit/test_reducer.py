@@ -102,6 +102,23 @@ def test_a_screen_keeps_only_the_screen_fields_of_the_summaries_events_carry() -
     assert "description" not in kept and kept["category"] == "firerisk"
 
 
+def test_a_compact_snapshot_gives_the_same_state_as_its_cases_would() -> None:
+    cases = [case(1), case(2, "closed", closed_at=LATER), case(3, "dispatched", light="red")]
+    plain = snapshot(*cases)
+    fields = ["id", "state", "status", "light", "lat", "long", "reported_at", "updated_at",
+              "closed_at"]  # fmt: skip
+    compact = {k: v for k, v in plain.items() if k != "cases"} | {
+        "case_fields": fields,
+        "case_rows": [[c[k] for k in fields] for c in cases],
+    }
+    one = run_reducer([{"op": "fromSnapshot", "snapshot": plain}])["state"]
+    other = run_reducer([{"op": "fromSnapshot", "snapshot": compact}])["state"]
+    assert sorted(other["cases"]) == ["1", "2", "3"]
+    assert {k: v for k, v in other.items() if k != "skew"} == {
+        k: v for k, v in one.items() if k != "skew"
+    }
+
+
 def test_events_already_applied_are_ignored() -> None:
     first = case(3, "dispatched", updated_at=LATER)
     replayed_older = case(3, "reported")
