@@ -1,11 +1,10 @@
 """The wall's component tree, built by pure functions (no request, no database, no files).
 
 The live parts start empty. The socket bridge (assets/js/bridge.js) keeps the state and calls
-the wall's view (assets/js/wall.js) at most once a second; the view pushes the KPI strip, the
-latest reports and the presence counts into the `wall-view` store, which one clientside
-callback (`dash_clientside.wall.render`) turns into components, and updates everything else in
-place, outside Dash: the map's live layers (dashboard/wall_map.py), the warnings, charts and
-camera tiles (dashboard/wall_panels.py).
+the wall's view (assets/js/wall.js) at most once a second; the view writes everything live in
+place, outside Dash: the clock, the KPI strip, the latest reports, the presence counts, the
+map's live layers (dashboard/wall_map.py), the warnings, charts and camera tiles
+(dashboard/wall_panels.py). Dash renders this tree once and never again.
 
 The grid of the page fills the screen exactly, and every size is in rem, which follows the
 screen (assets/commandhall.css): a 4K wall is the 1080 one drawn twice as large.
@@ -16,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dash import dcc, html
+from dash import html
 
 import dashboard.wall_strings  # noqa: F401  (registers the wall's strings)
 from dashboard.i18n import EN, bundle, other_lang, t
@@ -152,12 +151,6 @@ def live_anchor(lang: str, tz_offset_minutes: int, township_id: int | None = Non
     )
 
 
-def view_store() -> dcc.Store:
-    """What the view pushes: {kpis, workers, latest}, each optional (workers: the presence
-    counts; everything else on the wall is updated in place, outside Dash)."""
-    return dcc.Store(id="wall-view")
-
-
 def wall_page(
     *,
     lang: str,
@@ -202,7 +195,6 @@ def wall_page(
     )
     children: list[Any] = [
         live_anchor(lang, tz_offset_minutes),
-        view_store(),
         header(lang, county),
         kpi_strip(lang),
         main,

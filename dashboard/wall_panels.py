@@ -70,10 +70,7 @@ def latest_panel(lang: str) -> html.Section:
         t("wall.latest.title", lang),
         html.Div(
             className="wall-panel-body",
-            children=[
-                html.Ul(id="wall-latest-list", className="wall-latest", children=[]),
-                html.Div(t("wall.latest.empty", lang), id="wall-latest-empty", hidden=True),
-            ],
+            children=[html.Ul(id="wall-latest-list", className="wall-latest", children=[])],
         ),
     )
 

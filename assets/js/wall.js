@@ -1,11 +1,11 @@
 /*
  * The live wall (/wall): the view the bridge calls (at most one data push a second, and the
- * clock each second), and the clientside callback that renders its store. Layout and ids:
- * dashboard/wall_layout.py. What goes through Dash is small (the KPI strip, the latest
- * reports, the presence counts); everything else is updated in place by the wall's other
- * scripts: wall_map.js (grid shading, hotspots, cameras), wall_cases.js (case markers),
- * wall_workers.js, wall_panels.js (warnings, call banner, refusal), wall_charts.js,
- * wall_tiles.js. The numbers all come from wall_stats.js.
+ * clock each second). Layout and ids: dashboard/wall_layout.py. Dash renders the page once;
+ * everything live is then written in place, outside Dash: the clock, the connection state,
+ * the KPI strip, the latest reports and the presence counts here; the map's live layers
+ * (wall_map.js shading, hotspots and cameras; wall_cases.js, wall_workers.js), the warnings,
+ * call banner and refusal (wall_panels.js), the charts (wall_charts.js) and the camera tiles
+ * (wall_tiles.js). The numbers all come from wall_stats.js.
  */
 (function () {
   "use strict";
@@ -156,12 +156,12 @@
     });
   }
 
-  /** Put `value` into the view unless the page already shows exactly that. */
-  function offer(view, name, value, fresh) {
+  /** Show `value` with `show` unless the page already shows exactly that. */
+  function offer(name, value, fresh, show) {
     var signature = JSON.stringify(value);
     if (fresh || signature !== memo[name]) {
       memo[name] = signature;
-      view[name] = value;
+      show(value);
     }
   }
 
@@ -251,30 +251,25 @@
     if (!state || !look) {
       return out;
     }
-    // The parts Dash renders go into the one `wall-view` store (one callback, one render),
-    // and only the parts that changed: Dash spends about 2 ms per component it is handed.
-    var view = ctx.fresh ? { fresh: true } : {};
+    // The KPI strip, the latest reports and the presence counts are written in place too,
+    // and only the parts that changed. Through Dash (a store and a clientside callback) each
+    // change re-rendered the wall's component tree: 100 ms and more of the main thread on a
+    // wall with 10,000 cases, for a dozen numbers (docs/performance.md, the wall).
     var recount = moved || minute;
-    offer(view, "kpis", kpisNow(state, ctx.now, recount), ctx.fresh);
-    offer(view, "workers", workerCounts(state), ctx.fresh);
-    if (recount) {
-      offer(view, "latest", latestRows(state, ctx.now, ctx.tzOffset, strings), ctx.fresh);
-    }
-    if (Object.keys(view).length) {
-      out["wall-view"] = { data: view };
-    }
+    safely("kpis", function () {
+      offer("kpis", kpisNow(state, ctx.now, recount), ctx.fresh, showKpis);
+      offer("workers", workerCounts(state), ctx.fresh, showPresence);
+      if (recount) {
+        var rows = latestRows(state, ctx.now, ctx.tzOffset, strings);
+        offer("latest", rows, ctx.fresh, function (list) {
+          showLatest(list, strings);
+        });
+      }
+    });
     return out;
   };
 
-  /* ---- the clientside callback (dash_clientside.wall.render) ---- */
-
-  function el(type, props, children) {
-    var p = Object.assign({}, props);
-    if (children !== undefined) {
-      p.children = children;
-    }
-    return { type: type, namespace: "dash_html_components", props: p };
-  }
+  /* ---- the KPI strip, the latest reports, the presence counts ---- */
 
   // dashboard/wall_layout.py KPIS and PRESENCES, in their order.
   var KPI_KEYS = [
@@ -284,113 +279,96 @@
   var RATES = { closure_rate: 1, on_time_rate: 1, satisfaction: 1 };
   var PRESENCES = ["online", "idle", "offline"];
 
-  function kpiValue(key, kpis) {
-    var v = kpis[key];
-    if (RATES[key]) {
-      if (v === null || v === undefined) {
-        return "–";
+  /** Set an element's content to `text` and, when given, a trailing <span class=...>. */
+  function setValue(el, text, unitClass, unit) {
+    var first = el.firstChild;
+    var tail = el.lastChild;
+    var fits =
+      first && first.nodeType === 3 && (unitClass
+        ? el.childNodes.length === 2 && tail.className === unitClass
+        : el.childNodes.length === 1);
+    if (!fits) {
+      el.textContent = "";
+      el.appendChild(document.createTextNode(text));
+      if (unitClass) {
+        el.appendChild(CH.wallDom.node("span", unitClass, unit));
       }
-      var pct = v * 100;
-      var unit = el("Span", { className: "wall-kpi-unit" }, "%");
-      return [pct >= 99.95 ? "100" : pct.toFixed(1), unit];
+      return;
     }
-    if (key === "workers_online") {
-      return [String(v), el("Span", { className: "wall-kpi-of" }, "/" + kpis.workers_total)];
+    if (first.nodeValue !== text) {
+      first.nodeValue = text;
     }
-    return String(v);
+    if (unitClass && tail.textContent !== unit) {
+      tail.textContent = unit;
+    }
   }
 
-  function latestItem(r) {
-    return el(
-      "Li",
-      {
-        key: String(r.id),
-        className: "wall-row is-" + r.light + (r.fresh ? " is-new" : ""),
-        "data-case-id": String(r.id),
+  function showKpis(kpis) {
+    KPI_KEYS.forEach(function (key) {
+      var el = document.getElementById("wall-kpi-" + key);
+      if (!el) {
+        return;
+      }
+      var v = kpis[key];
+      if (RATES[key]) {
+        if (v === null || v === undefined) {
+          setValue(el, "–");
+        } else {
+          var pct = v * 100;
+          setValue(el, pct >= 99.95 ? "100" : pct.toFixed(1), "wall-kpi-unit", "%");
+        }
+      } else if (key === "workers_online") {
+        setValue(el, String(v), "wall-kpi-of", "/" + kpis.workers_total);
+      } else {
+        setValue(el, String(v));
+      }
+    });
+  }
+
+  function showPresence(counts) {
+    PRESENCES.forEach(function (p) {
+      setText("wall-presence-" + p, String(counts[p]));
+    });
+  }
+
+  function showLatest(rows, strings) {
+    var list = document.getElementById("wall-latest-list");
+    if (!list) {
+      return;
+    }
+    var D = CH.wallDom;
+    if (!rows.length) {
+      list.textContent = "";
+      list.appendChild(D.node("li", "wall-latest-empty", strings["wall.latest.empty"] || ""));
+      return;
+    }
+    var empty = list.querySelector(".wall-latest-empty");
+    if (empty) {
+      list.removeChild(empty);
+    }
+    D.keyedList(
+      list,
+      rows,
+      function (r) {
+        return r.id;
       },
-      [
-        el("Span", { className: "wall-row-time" }, r.time),
-        el("Span", { className: "wall-row-category" }, r.category),
-        el("Span", { className: "wall-row-township" }, r.township),
-        el("Span", { className: "wall-row-state state-" + r.state }, r.state_label),
-      ]
+      function () {
+        var li = D.node("li");
+        ["time", "category", "township", "state"].forEach(function (part) {
+          li.appendChild(D.node("span", "wall-row-" + part));
+        });
+        return li;
+      },
+      function (li, r) {
+        li.className = "wall-row is-" + r.light + (r.fresh ? " is-new" : "");
+        li.setAttribute("data-case-id", String(r.id));
+        var parts = li.children;
+        D.setText(parts[0], r.time);
+        D.setText(parts[1], r.category);
+        D.setText(parts[2], r.township);
+        parts[3].className = "wall-row-state state-" + r.state;
+        D.setText(parts[3], r.state_label);
+      }
     );
   }
-
-  var shown = {}; // list output → the rows it shows now
-
-  function same(a, b) {
-    return JSON.stringify(a) === JSON.stringify(b);
-  }
-
-  /**
-   * The children of a list, as a Patch when that is smaller: rows arriving on top are
-   * prepended and the overflow deleted; rows that changed in place are replaced. A full
-   * list only when most rows changed (or on the first render).
-   */
-  function listUpdate(name, rows, item) {
-    var old = shown[name];
-    shown[name] = rows;
-    if (!old || !old.length || !rows.length || !window.dash_clientside.Patch) {
-      return rows.map(item);
-    }
-    var oldIds = old.map(function (r) {
-      return r.id;
-    });
-    var shift = 0; // how many rows are new on top
-    while (shift < rows.length && oldIds.indexOf(rows[shift].id) < 0) {
-      shift += 1;
-    }
-    var patch = new window.dash_clientside.Patch();
-    var ops = 0;
-    for (var i = shift - 1; i >= 0; i--) {
-      patch.prepend([], item(rows[i]));
-      ops += 1;
-    }
-    for (var end = old.length + shift - 1; end >= rows.length; end--) {
-      patch.delete([end]);
-    }
-    for (var j = shift; j < rows.length; j++) {
-      if (j - shift >= old.length) {
-        patch.append([], item(rows[j]));
-        ops += 1;
-      } else if (!same(rows[j], old[j - shift])) {
-        patch.assign([j], item(rows[j]));
-        ops += 1;
-      }
-    }
-    return ops > rows.length / 2 ? rows.map(item) : patch.build();
-  }
-
-  function NO() {
-    return window.dash_clientside.no_update;
-  }
-
-  window.dash_clientside = window.dash_clientside || {};
-  window.dash_clientside.wall = {
-    /** wall-view → [11 KPIs, latest list, 3 presence counts]; a part missing from the view
-     *  is left as it is. The order is dashboard/pages/wall.py's. */
-    render: function (view, empty) {
-      view = view || {};
-      if (view.fresh) {
-        shown = {};
-      }
-      var kpis = KPI_KEYS.map(function (k) {
-        return view.kpis ? kpiValue(k, view.kpis) : NO();
-      });
-      var presence = PRESENCES.map(function (p) {
-        return view.workers ? String(view.workers[p]) : NO();
-      });
-      var latest = NO();
-      if (view.latest) {
-        latest = view.latest.length
-          ? listUpdate("latest", view.latest, latestItem)
-          : [el("Li", { className: "wall-latest-empty" }, empty)];
-        if (!view.latest.length) {
-          shown.latest = [];
-        }
-      }
-      return kpis.concat([latest]).concat(presence);
-    },
-  };
 })();

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import dash
-from dash import ClientsideFunction, Input, Output, State
 
 from dashboard.i18n import normalize_lang
-from dashboard.wall_layout import KPI_KEYS, PRESENCES, Bounds, bounds_of, wall_page
+from dashboard.wall_layout import Bounds, bounds_of, wall_page
 from dashboard.wall_panels import tile_count
 from dispatch.api import the_app
 
@@ -44,14 +43,3 @@ def layout(lang: str | None = None, tiles: str | None = None, **_query: Any) -> 
         tile_url=app.settings.tile_url,
         tiles=tile_count(tiles),
     )
-
-
-# Order matters: it is the order of the list dash_clientside.wall.render returns.
-dash.clientside_callback(
-    ClientsideFunction("wall", "render"),
-    [Output(f"wall-kpi-{key}", "children") for key in KPI_KEYS]
-    + [Output("wall-latest-list", "children")]
-    + [Output(f"wall-presence-{presence}", "children") for presence in PRESENCES],
-    Input("wall-view", "data"),
-    State("wall-latest-empty", "children"),
-)
