@@ -108,6 +108,21 @@ class App:
         self.fanout.start()
         for task in self.background:
             task.start()
+        # Read the cases screens start from now, not when the first wall asks for them: after
+        # a restart every wall of the city reconnects at once (about a second for 10,000).
+        threading.Thread(target=self._warm_screen_cases, name="screen-cases", daemon=True).start()
+
+    def _warm_screen_cases(self) -> None:
+        cases = self.core.screen_cases
+        if cases is None:
+            return
+        try:
+            from dispatch.service.queries import local_midnight
+
+            midnight = local_midnight(self.core, self.core.clock.now())
+            cases.current(self.core, self.names, midnight)
+        except Exception:  # a database not there yet: the first snapshot reads them
+            log.warning("screen cases not read at start", exc_info=True)
 
     def stop(self) -> None:
         for task in self.background:
