@@ -21,9 +21,15 @@ reads the number of open cases; `.wall-grids` paths for every grid; a marker per
 snapshot and per worker (both on canvases: CommandHall.wallCases/wallWorkers.count(), and the
 animation frame after that paints them); the four charts drawn (an SVG
 path in `#wall-chart-trend`, rows in `#wall-chart-channels`, `-townships`, `-categories`);
-rows in `#wall-warnings`. Each load is a fresh browser with an empty profile (a kiosk that
-boots), `--loads` of them. The heap is read after the last load (CDP HeapProfiler GC, then
-Runtime.getHeapUsage).
+rows in `#wall-warnings`; the case and worker counts are what the drawing worker says it has
+drawn (assets/js/wall_draw.js). Each load is a fresh browser with an empty profile (a kiosk
+that boots), `--loads` of them, in two rounds: first with each phone sending a fix every
+`--phone-every` seconds (5: docs/realtime.md, "every 5–10 s while it is online"), the goal's
+round; then with every worker sending a fix every second into this one web process (2,500
+fixes a second, the stress the frames are measured under). On this benchmark's two cores
+the server's GIL, PostgreSQL, the pusher and Chromium share the CPUs, so the second round
+measures the machine as much as the wall. The heap is read after the last load (CDP
+HeapProfiler GC, then Runtime.getHeapUsage).
 
 Per frame: chromedriver's performance log records a Chrome trace
 (disabled-by-default-devtools.timeline); the bench wraps the page's `positions` socket
@@ -286,16 +292,21 @@ def _post(session: requests.Session, target: tuple[str, dict[str, str], float],
 
 
 def _push(target: tuple[str, dict[str, str], float], homes: list[Home], stop: Any,
-          paused: Any, posts: Any, errors: Any) -> None:  # fmt: skip
-    """The pusher's process: one slice of the workers every 200 ms until `stop`."""
-    slices = [homes[i::SLICES_PER_S] for i in range(SLICES_PER_S)]
+          paused: Any, every: Any, posts: Any, errors: Any) -> None:  # fmt: skip
+    """The pusher's process: one slice of the workers every 200 ms until `stop`, so that
+    each worker sends a fix every `every.value` seconds."""
     parent = os.getppid()
+    cadence, slices = 0.0, [homes]
     with requests.Session() as session:
         tick = time.monotonic()
         n = 0
         while not stop.is_set() and os.getppid() == parent:  # the bench may be killed
+            if every.value != cadence:
+                cadence = every.value
+                count = max(1, round(SLICES_PER_S * cadence))
+                slices = [homes[i::count] for i in range(count)]
             if not paused.is_set():
-                error = _post(session, target, slices[n % SLICES_PER_S])
+                error = _post(session, target, slices[n % len(slices)])
                 with posts.get_lock():
                     posts.value += 1
                 if error:
@@ -325,12 +336,21 @@ class Pusher:
         context = multiprocessing.get_context("spawn")
         self.stop = context.Event()
         self.paused = context.Event()  # set: everybody stands still (no fixes, no frames)
+        self.every = context.Value("d", 1.0)  # seconds between two fixes of a worker
         self._posts = context.Value("i", 0)
         self._errors = context.Queue()
         self._error_list: list[str] = []
         self.process = context.Process(
             target=_push,
-            args=(self.target, self.homes, self.stop, self.paused, self._posts, self._errors),
+            args=(
+                self.target,
+                self.homes,
+                self.stop,
+                self.paused,
+                self.every,
+                self._posts,
+                self._errors,
+            ),
             name="pusher",
             daemon=True,
         )
@@ -734,26 +754,54 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
         want = {"open": open_cases(app), "cases": open_cases(app), "grids": grids,
                 "workers": len(app.names.workers)}  # fmt: skip
 
-        loads, parts, errors = [], [], []
+        errors: list[str] = []
         driver = None
-        for n in range(args.loads):
-            if driver is not None:
-                errors += severe(driver)
-                driver.quit()
-            last = n == args.loads - 1
-            profile = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ch-prof-")))
-            driver, drawn = load_once(wall, want, profile, trace=last, plain=args.what_if_plain)
-            loads.append(drawn["at"] / 1000)
-            link = driver.execute_script("return CommandHall.live.timing")
-            firsts = {**drawn["first"], **{f"link {k}": v for k, v in link.items() if v}}
-            parts.append(firsts)
-            out.say(
-                f"load {n + 1}: fully drawn at {drawn['at'] / 1000:.2f} s ("
-                + ", ".join(
-                    f"{k} {v / 1000:.2f}" for k, v in sorted(firsts.items(), key=lambda kv: kv[1])
+
+        def load_round(label: str, every: float) -> dict[str, Any]:
+            """`args.loads` fresh browsers open the wall while every worker sends a fix
+            every `every` seconds; the last browser stays open (traced) in `driver`."""
+            nonlocal driver, errors
+            pusher.every.value = every
+            time.sleep(2 * every)  # the server at this cadence before the first load
+            loads, parts = [], []
+            for n in range(args.loads):
+                if driver is not None:
+                    errors += severe(driver)
+                    driver.quit()
+                last = n == args.loads - 1
+                profile = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ch-")))
+                driver, drawn = load_once(wall, want, profile, trace=last,
+                                          plain=args.what_if_plain)  # fmt: skip
+                loads.append(drawn["at"] / 1000)
+                link = driver.execute_script("return CommandHall.live.timing")
+                firsts = {**drawn["first"], **{f"link {k}": v for k, v in link.items() if v}}
+                parts.append(firsts)
+                out.say(
+                    f"{label} load {n + 1}: fully drawn at {drawn['at'] / 1000:.2f} s ("
+                    + ", ".join(
+                        f"{k} {v / 1000:.2f}"
+                        for k, v in sorted(firsts.items(), key=lambda kv: kv[1])
+                    )
+                    + ")"
                 )
-                + ")"
-            )
+            ordered = sorted(loads)
+            return {
+                "fix_every_s": every,
+                "n": len(loads),
+                "p50_s": round(percentile(ordered, 50), 2),
+                "p95_s": round(percentile(ordered, 95), 2),
+                "max_s": round(ordered[-1], 2),
+                "first_s": round(loads[0], 2),
+                "parts_p50_s": {
+                    k: round(median([p[k] for p in parts if k in p]) / 1000, 2) for k in parts[0]
+                },
+            }
+
+        # Phones send a fix every 5 to 10 s (docs/realtime.md): the wall opened in that
+        # city; then with every worker sending every second into this one web process, the
+        # stress the frames are measured under.
+        drawn_phones = load_round("phones", args.phone_every)
+        drawn_stress = load_round("every second", 1.0)
         assert driver is not None
         stack.callback(driver.quit)
         time.sleep(2)
@@ -766,22 +814,13 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
             profile_frames(driver, 10, ROOT / "test-artifacts" / "bench-wall.cpuprofile", out)
         heap_after_frames = heap_mb(driver)
         errors += severe(driver)
-        ordered = sorted(loads)
         return {
             "load_average": round(os.getloadavg()[0], 1),
             "workers": len(app.names.workers),
             "open_cases": want["open"],
             "grids": grids,
-            "drawn": {
-                "n": len(loads),
-                "p50_s": round(percentile(ordered, 50), 2),
-                "p95_s": round(percentile(ordered, 95), 2),
-                "max_s": round(ordered[-1], 2),
-                "first_s": round(loads[0], 2),
-                "parts_p50_s": {
-                    k: round(median([p[k] for p in parts if k in p]) / 1000, 2) for k in parts[0]
-                },
-            },
+            "drawn": drawn_phones,
+            "drawn_stress": drawn_stress,
             "frames": frames,
             "heap_after_load_mb": heap_after_load,
             "heap_after_frames_mb": heap_after_frames,
@@ -806,6 +845,12 @@ def main() -> int:
         action="store_true",
         help="measure the wall without CSS animations and the red cases' drop-shadow",
     )
+    parser.add_argument(
+        "--phone-every",
+        type=float,
+        default=5.0,
+        help="seconds between a phone's fixes while the wall opens in the first round (5)",
+    )
     parser.add_argument("--profile", action="store_true", help="also take a CPU profile")
     parser.add_argument("--quiet", action="store_true", help="print only the JSON result line")
     args = parser.parse_args()
@@ -814,7 +859,7 @@ def main() -> int:
     quiet_logs()
     out = Out(args.quiet)
     r = run(args, out)
-    f, d = r["frames"], r["drawn"]
+    f, d, stress = r["frames"], r["drawn"], r["drawn_stress"]
     out.say("")
     out.stats(
         f"wall, {r['workers']:,} workers, {r['open_cases']:,} cases",
@@ -833,9 +878,14 @@ def main() -> int:
         ("n", "p50_ms", "p95_ms", "max_ms"),
     )
     out.say(
-        f"navigation → fully drawn: p50 {d['p50_s']} s, p95 {d['p95_s']} s over {d['n']} loads "
-        f"(first {d['first_s']} s); JS heap {r['heap_after_load_mb']} MB after load, "
-        f"{r['heap_after_frames_mb']} MB after the frames"
+        f"navigation → fully drawn, a fix every {d['fix_every_s']:g} s per worker: p50 "
+        f"{d['p50_s']} s, p95 {d['p95_s']} s over {d['n']} loads (first {d['first_s']} s)"
+    )
+    out.say(
+        f"navigation → fully drawn, a fix every second per worker: p50 {stress['p50_s']} s, "
+        f"p95 {stress['p95_s']} s over {stress['n']} loads (first {stress['first_s']} s); "
+        f"JS heap {r['heap_after_load_mb']} MB after load, {r['heap_after_frames_mb']} MB "
+        "after the frames"
     )
     out.say(
         f"main thread CPU {f['cpu_ms_per_s_moving']} ms a second with the workers moving "

@@ -17,6 +17,9 @@
   "use strict";
 
   var CH = (window.CommandHall = window.CommandHall || {});
+  var R = 6378137; // Leaflet's L.Projection.SphericalMercator
+  var MAX_LATITUDE = 85.0511287798;
+  var DEG = Math.PI / 180;
 
   function ratio() {
     return window.devicePixelRatio || 1;
@@ -99,6 +102,7 @@
         }
         var size = map.getSize();
         this.origin = map.containerPointToLayerPoint([0, 0]).round();
+        this.measure();
         window.L.DomUtil.setPosition(this.canvas, this.origin);
         this.canvas.style.width = size.x + "px";
         this.canvas.style.height = size.y + "px";
@@ -116,9 +120,42 @@
       },
 
       project: function (m) {
+        var f = this.mercator;
+        if (f) {
+          // Leaflet's latLngToLayerPoint for the web Mercator map, without its three
+          // objects a call: 2,500 workers a second add up (docs/performance.md, the wall).
+          var lat = Math.max(Math.min(MAX_LATITUDE, m.lat), -MAX_LATITUDE);
+          var sin = Math.sin(lat * DEG);
+          var y = (R * Math.log((1 + sin) / (1 - sin))) / 2;
+          m.x = Math.round(f.scale * (f.k * R * m.long * DEG + 0.5)) - f.originX;
+          m.y = Math.round(f.scale * (-f.k * y + 0.5)) - f.originY;
+          return;
+        }
         var p = this._map.latLngToLayerPoint([m.lat, m.long]);
         m.x = Math.round(p.x - this.origin.x);
         m.y = Math.round(p.y - this.origin.y);
+      },
+
+      /** The constants of project() for the map's zoom and origin, on a web Mercator map. */
+      measure: function () {
+        var map = this._map;
+        var crs = map.options.crs;
+        this.mercator = null;
+        if (crs === window.L.CRS.EPSG3857 && crs.projection.R === R) {
+          var pixelOrigin = map.getPixelOrigin();
+          this.mercator = {
+            scale: crs.scale(map.getZoom()),
+            k: 0.5 / (Math.PI * R),
+            originX: pixelOrigin.x + this.origin.x,
+            originY: pixelOrigin.y + this.origin.y,
+          };
+        }
+      },
+
+      /** Where the board draws mark `id`, in its canvas's pixels (for tests). */
+      drawnAt: function (id) {
+        var m = this.marks[id];
+        return m ? { x: m.x, y: m.y } : null;
       },
 
       /** Sprites by key (wall_draw.js sprite specs), added or replaced. */

@@ -153,6 +153,25 @@ def test_the_wall_shows_every_worker_of_the_snapshot_coloured_by_presence(
         " +getComputedStyle(document.querySelector(`[class~=leaflet-${p}-pane-pane]`)).zIndex)"
     )
     assert z[0] < z[1] < z[2], z
+    # Each worker and case is drawn at the pixel Leaflet itself would put it at (the marks'
+    # own projection), on a canvas over the whole map.
+    off = chromium_driver.execute_script(
+        """
+        const worst = (layer) => {
+          const map = layer.marks._map;
+          let most = 0;
+          for (const id of Object.keys(layer.marks.marks)) {
+            const m = layer.marks.marks[id], at = layer.marks.drawnAt(id);
+            const p = map.latLngToContainerPoint([m.lat, m.long]);
+            most = Math.max(most, Math.abs(at.x - p.x), Math.abs(at.y - p.y));
+          }
+          return most;
+        };
+        return [worst(CommandHall.wallWorkers), worst(CommandHall.wallCases),
+                !!CommandHall.wallWorkers.marks.mercator];
+        """
+    )
+    assert off[0] <= 0.5 and off[1] <= 0.5 and off[2] is True, off
     chromium_driver.save_screenshot(str(artifacts_dir / "wall-workers.png"))
     assert console_errors(chromium_driver) == []
 
