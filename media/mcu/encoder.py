@@ -5,7 +5,8 @@ picture, SPS/PPS in front of every IDR). `FanoutTrack` is one participant's outg
 like media.tracks.CameraTrack it returns `av.Packet`s, which aiortc's RTCRtpSender packetizes
 without encoding. A participant starts at a keyframe; a PLI or FIR from any participant makes
 the shared encoder's next picture an IDR (at most every `keyframe_gap` seconds, so nine
-receivers losing the same packet cost one IDR, not nine).
+receivers losing the same packet cost one IDR, not nine; a request within the gap is kept
+for its end, since a receiver that lost a packet of that very IDR asks only once).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import av
 from av.packet import Packet
+from av.video.frame import PictureType
 
 from media.annexb import AccessUnit, is_keyframe, split_nal_units
 from media.tracks import H264Track
@@ -68,6 +70,7 @@ class SharedEncoder:
         self.keyframes = 0
         self.forced = 0  # IDRs made because somebody asked
         self._force = True
+        self._deferred = False
         self._last_keyframe = -1e9
 
     def request_keyframe(self, *, now: bool = False) -> None:
@@ -75,15 +78,18 @@ class SharedEncoder:
         regardless, for a newcomer that has nothing to start from)."""
         if now or self.clock() - self._last_keyframe >= self.keyframe_gap:
             self._force = True
+        else:  # kept, not dropped: a PLI for a lost IDR comes within the gap
+            self._deferred = True
 
     def encode(self, frame: av.VideoFrame) -> EncodedPicture | None:
         index = self.frames
         self.frames += 1
         frame.pts, frame.time_base = index, self.codec.time_base
-        forced = self._force
-        if forced:
-            self._force = False
-            frame.pict_type = av.video.frame.PictureType.I
+        if self._deferred and self.clock() - self._last_keyframe >= self.keyframe_gap:
+            self._deferred, self._force = False, True
+        forced, self._force = self._force, False
+        # set either way: a frame object used again keeps what it was told last time
+        frame.pict_type = PictureType.I if forced else PictureType.NONE
         data = b"".join(bytes(p) for p in self.codec.encode(frame))
         if not data:
             return None

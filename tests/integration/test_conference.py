@@ -579,10 +579,13 @@ def test_a_keyframe_request_forces_an_idr_on_the_shared_encoder(
                       if t.kind == "video")  # fmt: skip
         sender._send_keyframe()
         await until(lambda: room.encoder.forced > forced, 5, "a forced IDR")
-        await until(lambda: len(received) > mark + 6, 5, "more pictures")
-        # every receiver gets the same IDR (two decoders here, one per peer), within 2 frames
-        fresh = [is_keyframe(split_nal_units(d)) for d in received[mark:]]
-        assert sum(fresh) >= 2, fresh
+        # every receiver gets the IDR (two decoders here, one per peer) well before the
+        # next periodic one (2 s); a receiver that lost a packet of it asks again
+        await until(
+            lambda: sum(is_keyframe(split_nal_units(d)) for d in received[mark:]) >= 2,
+            1.2,
+            "the IDR at both receivers",
+        )
         # ours, and any PLI green's own receiver sent meanwhile (it may lose a packet)
         assert room.members["user:green"].video_out.keyframe_requests >= 1
         await asyncio.to_thread(mcu.end, "r-idr")
