@@ -17,6 +17,7 @@ from typing import Any
 import socketio
 
 from realtime.auth import Scope, ScreenTokens
+from tests.support import SocketClient
 
 NS = "/live"
 
@@ -47,7 +48,7 @@ class LiveScreen:
     def connect(self, url: str, *, transport: str = "websocket", **kwargs: Any) -> LiveScreen:
         self.synced.clear()
         self._connected.clear()
-        sio = socketio.Client(reconnection=False, **kwargs)
+        sio = SocketClient(reconnection=False, **kwargs)
         for name in ("events", "resync", "heartbeat", "error"):
             sio.on(name, getattr(self, f"_on_{name}"), namespace=NS)
         self.sio = sio

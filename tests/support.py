@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import socketio
 from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -18,6 +19,22 @@ from dispatch.bootstrap import App, create_app
 from dispatch.config import Settings
 from dispatch.demo.seed import seed_demo
 from dispatch.service.apikeys import create_api_key
+
+
+class SocketClient(socketio.Client):
+    """python-socketio's client, whose disconnect does not wait three seconds.
+
+    Over websocket, engine.io's disconnect closes websocket-client's socket, which waits up
+    to 3 s for the server's close frame; but the client's own read thread takes that frame,
+    so every disconnect waited the whole 3 s (12 s for the conference test's eleven sockets).
+    """
+
+    def disconnect(self) -> None:
+        ws: Any = getattr(self.eio, "ws", None)
+        if ws is not None:
+            close = ws.close
+            ws.close = lambda *args, **kwargs: close(*args, **{**kwargs, "timeout": 0.05})
+        super().disconnect()
 
 
 def build_app(

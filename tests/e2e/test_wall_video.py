@@ -53,8 +53,10 @@ def tiles(driver: WebDriver) -> list[dict[str, Any]]:
 
 def wait_all_playing(driver: WebDriver, timeout: float, what: str) -> list[dict[str, Any]]:
     WebDriverWait(driver, timeout, poll_frequency=0.25).until(
-        lambda d: (shown := tiles(d)) != []
-        and all(t["width"] > 0 and t["player"] == "playing" for t in shown),
+        lambda d: (
+            (shown := tiles(d)) != []
+            and all(t["width"] > 0 and t["player"] == "playing" for t in shown)
+        ),
         what,
     )
     return tiles(driver)

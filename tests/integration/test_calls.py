@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import socketio
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from sqlalchemy import select
@@ -36,7 +35,15 @@ from media.mcu.service import EmbeddedConferences
 from realtime.calls import CallsNamespace
 from tests.integration.conftest import app_per_database
 from tests.integration.test_field_api import dispatched
-from tests.support import LiveServer, device_token, run_scenario, signed_in, until, with_users
+from tests.support import (
+    LiveServer,
+    SocketClient,
+    device_token,
+    run_scenario,
+    signed_in,
+    until,
+    with_users,
+)
 
 NS = "/calls"
 
@@ -89,7 +96,7 @@ class Phone:
     """A /calls socket (a console's session or a phone's device token) and what it heard."""
 
     def __init__(self, url: str, *, token: str | None = None, cookie: str | None = None) -> None:
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = SocketClient(reconnection=False)
         self.heard: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.log: list[tuple[str, Any]] = []
         for event in ("hello", "ring", "answered", "declined", "state", "ended", "error"):
@@ -469,8 +476,8 @@ def test_the_tenth_participant_is_refused_and_the_nine_keep_talking(served: Live
 
         async def nine_and_one() -> None:
             peers = [Peer(send=False) for _ in range(9)]
-            for peer, who in zip(peers, [duty, *phones], strict=True):
-                answer = await peer.join(who, room)
+            joined = zip(peers, [duty, *phones], strict=True)
+            for answer in await asyncio.gather(*(peer.join(who, room) for peer, who in joined)):
                 assert "error" not in answer, answer
             extra = Peer(send=False)
             refused = await extra.join(tenth, room)

@@ -37,7 +37,15 @@ from media.demo import DemoConfig, StreetScene
 from media.gateway import Answer, Gateway, WatchError
 from media.sources import Source, make_source
 from media.upstream import CameraStatus, State, Upstream
-from tests.support import LiveServer, build_app, device_token, run_scenario, until, with_users
+from tests.support import (
+    LiveServer,
+    SocketClient,
+    build_app,
+    device_token,
+    run_scenario,
+    until,
+    with_users,
+)
 
 FPS = 12
 
@@ -641,7 +649,7 @@ def registry_status(app: App, camera_id: int) -> str:
 
 
 def media_socket(url: str, auth: dict[str, Any] | None = None) -> socketio.Client:
-    sio = socketio.Client(reconnection=False)
+    sio = SocketClient(reconnection=False)
     sio.connect(url, namespaces=["/media"], transports=["websocket"], auth=auth or {},
                 wait_timeout=10)  # fmt: skip
     return sio

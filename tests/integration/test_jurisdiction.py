@@ -33,7 +33,7 @@ from dispatch.service.intake import NewReport, submit_report
 from dispatch.service.queries import head_seq
 from tests.integration.conftest import app_per_database
 from tests.screens import LiveScreen
-from tests.support import LiveServer, api_client, device_token, signed_in, with_users
+from tests.support import LiveServer, SocketClient, api_client, device_token, signed_in, with_users
 
 MISSING = 99_999_999  # no case or photo has this id
 CENTRE = "duty:test"
@@ -385,7 +385,7 @@ def test_a_township_officers_socket_gets_its_own_townships_events_only(
 def test_a_township_officers_socket_may_not_ask_for_another_township(
     app: App, live: LiveServer, world: World
 ) -> None:
-    sio = socketio.Client(reconnection=False, http_session=browser(live.url, "town-t01"))
+    sio = SocketClient(reconnection=False, http_session=browser(live.url, "town-t01"))
     with pytest.raises(socketio.exceptions.ConnectionError):
         sio.connect(
             live.url, namespaces=["/live"], transports=["websocket"], wait_timeout=10,

@@ -25,7 +25,7 @@ from dispatch.bootstrap import App, create_app
 from dispatch.config import Settings
 from dispatch.demo.seed import seed_demo
 from realtime.positions import sweep_presence
-from tests.support import LiveServer, api_headers, device_token, with_users
+from tests.support import LiveServer, SocketClient, api_headers, device_token, with_users
 
 LAT, LONG = 25.62, 103.77
 M_PER_DEG = 111_195.0
@@ -54,7 +54,7 @@ class Screen:
 
     def __init__(self, url: str, township_id: int | None = None) -> None:
         self.frames: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = SocketClient(reconnection=False)
         self.sio.on("positions", lambda data: self.frames.put((time.monotonic(), data)), "/live")
         auth = {} if township_id is None else {"township_id": township_id}
         self.sio.connect(url, namespaces=["/live"], auth=auth, transports=["websocket"])
@@ -178,7 +178,7 @@ def test_the_socket_snapshot_holds_every_worker(server: LiveServer) -> None:
 
 def test_phones_may_send_batches_on_the_field_namespace(server: LiveServer) -> None:
     token = device_token(with_users(server.app), 80)
-    phone = socketio.Client(reconnection=False)
+    phone = SocketClient(reconnection=False)
     phone.connect(
         server.url, namespaces=["/field"], transports=["websocket"], auth={"token": token}
     )
@@ -202,7 +202,7 @@ def test_phones_may_send_batches_on_the_field_namespace(server: LiveServer) -> N
 def test_a_phone_without_a_device_token_is_refused_on_the_field_namespace(
     server: LiveServer,
 ) -> None:
-    phone = socketio.Client(reconnection=False)
+    phone = SocketClient(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         phone.connect(server.url, namespaces=["/field"], transports=["websocket"])
     phone.disconnect()

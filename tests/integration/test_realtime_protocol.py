@@ -24,7 +24,7 @@ from dispatch.domain.org import UnitKind
 from dispatch.service import actions, queries
 from dispatch.service.intake import NewReport, submit_report
 from realtime.auth import Scope, ScreenTokens
-from tests.support import LiveServer, build_app
+from tests.support import LiveServer, SocketClient, build_app
 
 NS = "/live"
 
@@ -36,7 +36,7 @@ class Screen:
         self.url, self.seq, self.township_id = url, last_seq, township_id
         self.received: list[dict[str, Any]] = []  # events applied, in order
         self.inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = SocketClient(reconnection=False)
         for name in ("hello", "events", "resync", "heartbeat", "error"):
             self.sio.on(name, self._handler(name), namespace=NS)
 
@@ -267,7 +267,7 @@ def token(app: App, township_id: int | None = None) -> str:
 def refused(url: str, auth: dict[str, Any]) -> dict[str, Any]:
     """Connect with `auth`, expecting a refusal; returns the error the server sent."""
     errors: queue.Queue[dict[str, Any]] = queue.Queue()
-    sio = socketio.Client(reconnection=False)
+    sio = SocketClient(reconnection=False)
     sio.on("error", errors.put, namespace=NS)
     with pytest.raises(socketio.exceptions.ConnectionError):
         sio.connect(url, namespaces=[NS], auth=auth, transports=["websocket"])
@@ -345,7 +345,7 @@ def test_a_screen_of_a_quiet_township_hears_the_heartbeat_without_catching_up(
         busy = session.get(CaseRow, case_id).township_id  # type: ignore[union-attr]
     quiet = next(u.id for u in app.names.townships() if u.id != busy)
     beats: queue.Queue[dict[str, Any]] = queue.Queue()
-    sio = socketio.Client(reconnection=False)
+    sio = SocketClient(reconnection=False)
     sio.on("heartbeat", beats.put, namespace=NS)
     sio.connect(
         server.url, namespaces=[NS], auth={"last_seq": 0, "township_id": quiet},
