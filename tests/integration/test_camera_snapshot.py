@@ -66,7 +66,8 @@ def test_nobody_watching_opens_the_camera_for_one_keyframe_and_closes_it_again()
         gateway = Gateway(config, sources=sources)
         jpeg = await snapshot(gateway, camera, taken_at=taken)
         # Released like a viewer that left: with linger 0 the upstream closes at once.
-        await until(lambda: not gateway.upstreams, 5, "the upstream to close")
+        # (the gateway forgets it first, then its reader's thread closes the source)
+        await until(lambda: not gateway.upstreams and sources.closed, 5, "the upstream to close")
         assert sources.closed == 1
         await gateway.close()
         return jpeg, sources.opened, len(gateway.viewers)
