@@ -211,8 +211,11 @@ def chromium_viewport_size() -> tuple[int, int]:
     return (1920, 1080)
 
 
-def new_chromium(size: tuple[int, int], profile: Path) -> WebDriver:
-    """A headless Debian Chromium driven by Debian's chromedriver, the page `size` exactly."""
+def new_chromium(size: tuple[int, int], profile: Path, *, fake_ui: bool = True) -> WebDriver:
+    """A headless Debian Chromium driven by Debian's chromedriver, the page `size` exactly.
+
+    `fake_ui=False`: camera and microphone prompts are not answered yes by themselves, so
+    the site's permissions (CDP Browser.setPermission) decide."""
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
     if missing:
         require_service("Chromium", f"{', '.join(missing)} not found; run `make browser`")
@@ -225,7 +228,8 @@ def new_chromium(size: tuple[int, int], profile: Path) -> WebDriver:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
+        if fake_ui or flag != "--use-fake-ui-for-media-stream":
+            options.add_argument(flag)
     width, height = size
     options.add_argument(f"--window-size={width},{height}")
     options.add_argument(f"--user-data-dir={profile}")

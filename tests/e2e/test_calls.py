@@ -17,6 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
 from dispatch.bootstrap import App
+from tests.conftest import new_chromium
 from tests.e2e.test_field import dispatched
 from tests.support import LiveServer, browser_sign_in, build_app, device_token, with_users
 
@@ -208,6 +209,36 @@ def test_without_a_camera_the_call_continues_with_audio_and_says_so(
     wait(officer, 20).until(lambda d: call_stats(d)["connection"] == "connected")
     officer.find_element(By.ID, "ch-call-leave").click()
     wait(officer).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
+
+
+def test_with_camera_and_microphone_denied_the_officer_is_told_how_and_can_still_watch(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    """The site's permissions say no to both (a browser that does not answer prompts by
+    itself): the overlay says what to do, in Chinese, and the call goes on receive-only."""
+    app = server.app
+    case_id = dispatched(app, min(app.names.workers), "占道经营，视频核实")
+    officer = new_chromium((1920, 1080), tmp_path / "profile", fake_ui=False)
+    try:
+        for name in ("camera", "microphone"):
+            officer.execute_cdp_cmd(
+                "Browser.setPermission",
+                {"origin": server.url, "permission": {"name": name}, "setting": "denied"},
+            )
+        sign_in(officer, server.url, "duty")
+        officer.get(f"{server.url}/cases/{case_id}")
+        wait(officer).until(lambda d: d.find_element(By.ID, "case-call-worker")).click()
+        note = wait(officer).until(lambda d: d.find_element(By.ID, "ch-call-note"))
+        wait(officer).until(lambda d: note.is_displayed() and note.text)
+        assert note.text == (
+            "摄像头或麦克风权限被拒绝。请在浏览器地址栏的权限设置中允许后重试；本次仅能收看收听。"
+        )
+        wait(officer, 20).until(lambda d: call_stats(d)["connection"] == "connected")
+        wait(officer, 20).until(lambda d: call_stats(d)["framesDecoded"] > 0)
+        officer.find_element(By.ID, "ch-call-leave").click()
+        wait(officer).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
+    finally:
+        officer.quit()
 
 
 def test_a_conference_rings_the_township_console_which_joins_with_one_click(
