@@ -12,7 +12,8 @@ round a 60 m circle at `--speed` (3 m/s) through POST /api/positions (batches of
 (realtime/frames.py) sends the wall one `positions` frame a second holding every worker. At
 the wall's zoom a pixel is about 56 m: most 3 m moves stay in their pixel and are not redrawn
 (wall_workers.js); `--speed 40` redraws nearly every worker every frame. The wall is opened at
-1920x1080 with the demo kiosk account's device token (`/wall?token=dev_...`).
+1920x1080 (`--size 3840x2160` for a 4K wall) with the demo kiosk account's device token
+(`/wall?token=dev_...`).
 
 Fully drawn: navigation start (performance.now() = 0) to the first animation frame after a
 watcher installed before the page's own scripts (CDP Page.addScriptToEvaluateOnNewDocument,
@@ -52,7 +53,7 @@ the longest single task, the split by kind of work (Paint, Layerize, ...) from t
 trace, and the in-page split (handler, view, worker layer, set_props) from the wrappers.
 
     .venv/bin/python bench/bench_wall.py [--loads 5] [--frames 60] [--workers 2500]
-        [--cases 10000] [--speed 3] [--what-if-plain] [--profile]
+        [--cases 10000] [--speed 3] [--size 1920x1080] [--what-if-plain] [--profile]
 
 --what-if-plain injects a style that turns off the CSS animations (the red cases' drop-shadow
 it also turned off is gone from the wall since the cases are on a canvas), to measure what they
@@ -382,9 +383,9 @@ class Pusher:
 # -- the browser ------------------------------------------------------------------------------
 
 
-def chromium(profile: Path, *, trace: bool) -> Any:
-    """Headless Chromium at 1920x1080 (tests/conftest.py's flags); with `trace`, chromedriver
-    records a Chrome trace of every task into its performance log."""
+def chromium(profile: Path, *, trace: bool, size: tuple[int, int] = (1920, 1080)) -> Any:
+    """Headless Chromium whose page is `size` (tests/conftest.py's flags); with `trace`,
+    chromedriver records a Chrome trace of every task into its performance log."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -393,7 +394,8 @@ def chromium(profile: Path, *, trace: bool) -> Any:
     options.binary_location = str(CHROMIUM)
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument("--window-size=1920,1080")
+    width, height = size
+    options.add_argument(f"--window-size={width},{height}")
     options.add_argument(f"--user-data-dir={profile}")
     logs = {"browser": "ALL"}
     if trace:
@@ -412,7 +414,7 @@ def chromium(profile: Path, *, trace: bool) -> Any:
     ui_w, ui_h = driver.execute_script(
         "return [outerWidth - innerWidth, outerHeight - innerHeight]"
     )
-    driver.set_window_size(1920 + ui_w, 1080 + ui_h)
+    driver.set_window_size(width + ui_w, height + ui_h)
     return driver
 
 
@@ -429,10 +431,16 @@ def severe(driver: Any) -> list[str]:
 
 
 def load_once(
-    url: str, want: dict[str, int], profile: Path, *, trace: bool, plain: bool
+    url: str,
+    want: dict[str, int],
+    profile: Path,
+    *,
+    trace: bool,
+    plain: bool,
+    size: tuple[int, int] = (1920, 1080),
 ) -> tuple[Any, dict[str, Any]]:
     """A fresh browser opens the wall; returns it and when each part was first drawn (ms)."""
-    driver = chromium(profile, trace=trace)
+    driver = chromium(profile, trace=trace, size=size)
     driver.execute_cdp_cmd(
         "Page.addScriptToEvaluateOnNewDocument",
         {"source": DRAWN_WATCHER % {"want": json.dumps(want)}},
@@ -771,7 +779,7 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
                 last = n == args.loads - 1
                 profile = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ch-")))
                 driver, drawn = load_once(wall, want, profile, trace=last,
-                                          plain=args.what_if_plain)  # fmt: skip
+                                          plain=args.what_if_plain, size=args.size)  # fmt: skip
                 loads.append(drawn["at"] / 1000)
                 link = driver.execute_script("return CommandHall.live.timing")
                 firsts = {**drawn["first"], **{f"link {k}": v for k, v in link.items() if v}}
@@ -831,6 +839,17 @@ def run(args: argparse.Namespace, out: Out) -> dict[str, Any]:
         }
 
 
+def screen_size(text: str) -> tuple[int, int]:
+    """`WIDTHxHEIGHT`, as `--size` takes it."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 3840x2160") from None
+    if not (320 <= width <= 7680 and 240 <= height <= 4320):
+        raise argparse.ArgumentTypeError(f"{text!r}: a screen from 320x240 to 7680x4320")
+    return width, height
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--loads", type=int, default=5, help="fresh browsers opening the wall (5)")
@@ -852,6 +871,8 @@ def main() -> int:
         help="seconds between a phone's fixes while the wall opens in the first round (5)",
     )
     parser.add_argument("--profile", action="store_true", help="also take a CPU profile")
+    parser.add_argument("--size", type=screen_size, default=(1920, 1080),
+                        help="the wall's screen, WIDTHxHEIGHT (1920x1080; 3840x2160)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="print only the JSON result line")
     args = parser.parse_args()
     if args.loads < 1 or args.frames < 5:
@@ -910,7 +931,8 @@ def main() -> int:
     for failure in failures:
         print(f"bench_wall: FAILED {failure}", file=sys.stderr)
     out.result({"bench": "wall", "ok": not failures, "goal_frame_ms": GOAL_FRAME_MS,
-                "goal_drawn_s": GOAL_DRAWN_S, **r})  # fmt: skip
+                "goal_drawn_s": GOAL_DRAWN_S, "size": "x".join(map(str, args.size)),
+                **r})  # fmt: skip
     return 1 if failures else 0
 
 
