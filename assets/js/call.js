@@ -164,7 +164,7 @@
             if (d.deviceId === current) option.selected = true;
             select.appendChild(option);
           });
-          select.disabled = select.options.length < 2;
+          select.disabled = select.options.length < 2 || missing(spec[3]);
         });
     });
   }
@@ -432,6 +432,7 @@
     S.call = null;
     S.roomId = null;
     S.state = null;
+    S.note = null;
     S.reconnecting = false;
     if (S.el) {
       S.el.video.srcObject = null;
@@ -564,6 +565,11 @@
     S.el.box.hidden = false;
   }
 
+  /** True when the camera or microphone (`kind`) was asked for and is not there. */
+  function missing(kind) {
+    return !!S.note && !M().trackOf(S.local, kind);
+  }
+
   function render() {
     var el = S.el;
     if (!el) return;
@@ -580,6 +586,10 @@
     el.mute.classList.toggle("is-off", !S.audioOn);
     el.cam.textContent = t(S.videoOn ? "btn.camera_off" : "btn.camera_on");
     el.cam.classList.toggle("is-off", !S.videoOn);
+    // Once the browser said what it has (a note): nothing to mute or show without the track.
+    el.mute.disabled = missing("audio");
+    el.cam.disabled = missing("video");
+    el.self.hidden = missing("video");
     el.leave.textContent = t("btn.leave");
     el.end.textContent = t("btn.end");
     el.end.hidden = !S.call;

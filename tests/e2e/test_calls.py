@@ -207,12 +207,15 @@ def test_without_a_camera_the_call_continues_with_audio_and_says_so(
     wait(officer).until(lambda d: note.is_displayed() and note.text)
     assert note.text == "未找到摄像头，已改为语音通话。"
     wait(officer, 20).until(lambda d: call_stats(d)["connection"] == "connected")
+    assert officer.find_element(By.ID, "ch-call-mute").is_enabled()  # the microphone is there
+    assert not officer.find_element(By.ID, "ch-call-camera").is_enabled()
+    assert not officer.find_element(By.ID, "ch-call-self").is_displayed()
     officer.find_element(By.ID, "ch-call-leave").click()
     wait(officer).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
 
 
 def test_with_camera_and_microphone_denied_the_officer_is_told_how_and_can_still_watch(
-    server: LiveServer, tmp_path: Path
+    server: LiveServer, tmp_path: Path, artifacts_dir: Path
 ) -> None:
     """The site's permissions say no to both (a browser that does not answer prompts by
     itself): the overlay says what to do, in Chinese, and the call goes on receive-only."""
@@ -235,6 +238,11 @@ def test_with_camera_and_microphone_denied_the_officer_is_told_how_and_can_still
         )
         wait(officer, 20).until(lambda d: call_stats(d)["connection"] == "connected")
         wait(officer, 20).until(lambda d: call_stats(d)["framesDecoded"] > 0)
+        # nothing to mute, turn off or show of oneself
+        for control in ("ch-call-mute", "ch-call-camera"):
+            assert not officer.find_element(By.ID, control).is_enabled(), control
+        assert not officer.find_element(By.ID, "ch-call-self").is_displayed()
+        officer.save_screenshot(str(artifacts_dir / "calls-media-denied.png"))
         officer.find_element(By.ID, "ch-call-leave").click()
         wait(officer).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
     finally:
