@@ -95,6 +95,7 @@ class SharedEncoder:
             return None
         keyframe = is_keyframe(split_nal_units(data))
         if keyframe:
+            self._deferred = False  # whoever asked meanwhile has this one
             self.keyframes += 1
             self.forced += forced
             self._last_keyframe = self.clock()
