@@ -53,13 +53,18 @@ class Lookup:
     categories: Mapping[str, str] = field(default_factory=dict)
 
 
-def actor_text(actor: str | None, lang: str) -> str:
-    """ "duty:duty" → 值班员 duty; nobody (the clock) → 系统."""
+def actor_text(actor: str | None, lang: str, name: str | None = None) -> str:
+    """The account's display name when known (值班员 李明); else "duty:duty" → 值班员 duty;
+    nobody (the clock) → 系统."""
+    if name:
+        return name
     if not actor or actor in SYSTEM_ACTORS:
         return t("console.actor.system", lang)
-    if actor == "citizen":
+    if actor == "citizen" or actor.startswith("page:"):  # page:report, the citizen's page
         return t("console.actor.citizen", lang)
     role, _, who = actor.partition(":")
+    if role in ("api", "open311"):  # an integration, by its api key's name
+        role = "system"
     try:
         return f"{t(f'console.role.{role}', lang)} {who}".strip()
     except KeyError:
@@ -277,7 +282,10 @@ def timeline(
                 children=[
                     html.Span(local_text(e["at"], tz), className="case-event-time"),
                     html.Span(label, className="case-event-type"),
-                    html.Span(actor_text(e.get("actor"), lang), className="case-event-actor"),
+                    html.Span(
+                        actor_text(e.get("actor"), lang, e.get("actor_name")),
+                        className="case-event-actor",
+                    ),
                     html.Div(
                         _details(e.get("data") or {}, names, lang, tz), className="case-event-data"
                     ),

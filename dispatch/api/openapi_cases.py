@@ -223,9 +223,12 @@ PHOTO = obj(
 )  # fmt: skip
 
 TIMELINE_EVENT = obj(
-    ["seq", "type", "at", "actor", "data"],
+    ["seq", "type", "at", "actor", "actor_name", "data"],
     {"seq": INT, "type": {"type": "string", "description": "e.g. whistle.acknowledged"},
-     "at": TIME, "actor": NULL_TEXT, "data": {"type": "object"}},
+     "at": TIME, "actor": NULL_TEXT,
+     "actor_name": {**NULL_TEXT, "description": "the display name of the account behind "
+                    "actor (值班员 李明); null for the clock, citizens and integrations"},
+     "data": {"type": "object"}},
 )  # fmt: skip
 
 REPORTER = obj(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dispatch.adapters.orm import CaseRow, EventRow, PhotoRow, WhistlePartyRow
+from dispatch.adapters.orm import CaseRow, EventRow, PhotoRow, UserRow, WhistlePartyRow
 from dispatch.domain.access import CaseScope, CaseView, Principal, Role, allowed
 from dispatch.domain.lifecycle import Action, CaseState, allowed_actions
 from dispatch.service import suggest
@@ -99,14 +99,32 @@ def party_wire(p: WhistlePartyRow, names: Directory) -> dict[str, Any]:
 
 
 def timeline(session: Session, case_id: int) -> list[dict[str, Any]]:
-    rows = session.scalars(
-        select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.seq)
+    """Every event of the case, oldest first; `actor_name` is the display name of the
+    account behind `actor` ("duty:duty" → "值班员 李明"), or null for the clock, citizens,
+    integrations and accounts since removed."""
+    rows = list(
+        session.scalars(select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.seq))
     )
+    names = actor_names(session, {e.actor for e in rows if e.actor})
     return [
         {"seq": e.seq, "type": e.type, "at": e.occurred_at.isoformat(), "actor": e.actor,
-         "data": e.payload}
+         "actor_name": names.get(e.actor or ""), "data": e.payload}
         for e in rows
     ]  # fmt: skip
+
+
+def actor_names(session: Session, actors: set[str]) -> dict[str, str]:
+    """{"role:username": display name} for the actors that are accounts (one query)."""
+    usernames = {a.partition(":")[2] for a in actors if ":" in a}
+    if not usernames:
+        return {}
+    rows = session.execute(
+        select(UserRow.role, UserRow.username, UserRow.display_name).where(
+            UserRow.username.in_(usernames)
+        )
+    )
+    found = {f"{role}:{username}": name or username for role, username, name in rows}
+    return {a: found[a] for a in actors if a in found}
 
 
 def reporter(row: CaseRow, principal: Principal) -> dict[str, Any]:

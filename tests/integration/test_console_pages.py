@@ -282,3 +282,16 @@ def test_every_event_type_and_action_has_words_in_both_languages() -> None:
     assert missing == []
     for key in wanted:
         assert t(key, ZH) and t(key, EN) and t(key, ZH) != t(key, EN), key
+
+
+def test_the_timeline_names_the_people_who_acted(app: App, cases: dict[str, int]) -> None:
+    duty = accounts.sign_in(app.core, "duty", "commandhall")
+    case_id = cases["dispatched"]
+    events = casefile.case_detail(app.core, app.names, case_id, duty)["timeline"]
+    by_type = {e["type"]: (e["actor"], e["actor_name"]) for e in events}
+    assert by_type["case.verified"] == ("duty:duty", "值班员 李明")
+    assert by_type["case.reported"][1] is None  # a citizen's report: nobody's account
+    tree = render(signed_in(app, "duty"), "/cases/<case_id>", case_id=str(case_id))
+    shown = [n.children for n in walk(tree) if getattr(n, "className", None) == "case-event-actor"]
+    assert shown.count("值班员 李明") == 3  # verified, registered, dispatched
+    assert "值班员 duty" not in shown
