@@ -85,6 +85,30 @@ def a_worker(app: App) -> int:
     return max(app.names.workers)
 
 
+def calls_socket_up(driver: WebDriver) -> bool:
+    connected: bool = driver.execute_script(
+        "const s = CommandHall.calls._state.socket; return !!(s && s.connected)"
+    )
+    return connected
+
+
+def open_field_page(phone: WebDriver, server: LiveServer, worker: int) -> None:
+    """The worker's /field page, signed in by device token, its /calls socket up."""
+    phone.get(f"{server.url}/field?token={device_token(server.app, worker)}")
+    name = server.app.names.workers[worker].name
+    wait(phone).until(lambda d: d.find_element(By.ID, "field-worker").text == name)
+    wait(phone).until(calls_socket_up, "the phone's /calls socket never connected")
+
+
+def open_case_page(officer: WebDriver, server: LiveServer, case_id: int) -> Any:
+    """The duty officer signed in on the case page, its /calls socket up; the call button."""
+    sign_in(officer, server.url, "duty")
+    officer.get(f"{server.url}/cases/{case_id}")
+    button = wait(officer).until(lambda d: d.find_element(By.ID, "case-call-worker"))
+    wait(officer).until(calls_socket_up, "the officer's /calls socket never connected")
+    return button
+
+
 def test_the_officer_calls_the_worker_from_the_case_and_the_recording_plays_on_the_timeline(
     server: LiveServer, chromium_driver: WebDriver, phone_driver: WebDriver, artifacts_dir: Path
 ) -> None:
@@ -94,25 +118,10 @@ def test_the_officer_calls_the_worker_from_the_case_and_the_recording_plays_on_t
     name = app.names.workers[worker].name
 
     phone = phone_driver
-    phone.get(f"{server.url}/field?token={device_token(app, worker)}")
-    wait(phone).until(lambda d: d.find_element(By.ID, "field-worker").text == name)
-    wait(phone).until(
-        lambda d: d.execute_script(
-            "const s = CommandHall.calls._state.socket; return !!(s && s.connected)"
-        ),
-        "the phone's /calls socket never connected",
-    )
-
+    open_field_page(phone, server, worker)
     officer = chromium_driver
-    sign_in(officer, server.url, "duty")
-    officer.get(f"{server.url}/cases/{case_id}")
-    button = wait(officer).until(lambda d: d.find_element(By.ID, "case-call-worker"))
+    button = open_case_page(officer, server, case_id)
     assert button.text == "视频通话" and button.get_attribute("data-call-worker") == str(worker)
-    wait(officer).until(
-        lambda d: d.execute_script(
-            "const s = CommandHall.calls._state.socket; return !!(s && s.connected)"
-        )
-    )
     clicked = time.monotonic()
     button.click()
 
@@ -182,6 +191,54 @@ def test_the_officer_calls_the_worker_from_the_case_and_the_recording_plays_on_t
         f"phone {phone_stats['framesDecoded']} frames; timings {officer_stats['timings']}; "
         f"recording {duration:.1f} s {width} px"
     )
+
+
+def test_a_phone_whose_socket_drops_mid_call_rejoins_by_itself_and_the_call_goes_on(
+    server: LiveServer, chromium_driver: WebDriver, phone_driver: WebDriver
+) -> None:
+    """A field phone's network blips in a call: its /calls socket closes under it (the
+    server lets its participant go, the officer stays); when the socket is back the phone
+    offers again on a new connection, and both see each other again, with no one clicking."""
+    app = server.app
+    worker = a_worker(app)
+    case_id = dispatched(app, worker, "井盖缺失，现场视频")
+    phone, officer = phone_driver, chromium_driver
+    open_field_page(phone, server, worker)
+    open_case_page(officer, server, case_id).click()
+    wait(phone).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#ch-call-ring .is-accept"), "no ring"
+    ).click()
+    sees_remote_video(officer, "officer")
+    sees_remote_video(phone, "worker")
+    people = "#ch-call-people li"
+    wait(officer).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, people)) == 2)
+
+    # The transport closes as a lost network closes it (not a hang-up): socket.io reconnects.
+    phone.execute_script(
+        "window.__before = CommandHall.calls._state.pc;"
+        "CommandHall.calls._state.socket.io.engine.close();"
+    )
+    wait(officer).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, people)) == 1,
+        "the server never let the phone's participant go",
+    )
+    assert officer.find_element(By.ID, "ch-call").is_displayed()  # the officer's call goes on
+    wait(phone, 20).until(
+        lambda d: (
+            d.execute_script("return CommandHall.calls._state.pc !== window.__before")
+            and call_stats(d)["connection"] == "connected"
+        ),
+        "the phone never rejoined on a new connection",
+    )
+    sees_remote_video(phone, "worker, after rejoining")
+    wait(officer).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, people)) == 2,
+        "the officer never saw the phone back",
+    )
+    sees_remote_video(officer, "officer, after the phone rejoined")
+    assert phone.find_element(By.ID, "ch-call-status").text == "通话中"
+    officer.find_element(By.ID, "ch-call-end").click()
+    wait(phone).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
 
 
 def test_without_a_camera_the_call_continues_with_audio_and_says_so(
