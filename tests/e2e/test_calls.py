@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from dispatch.bootstrap import App
@@ -239,6 +240,49 @@ def test_a_phone_whose_socket_drops_mid_call_rejoins_by_itself_and_the_call_goes
     assert phone.find_element(By.ID, "ch-call-status").text == "通话中"
     officer.find_element(By.ID, "ch-call-end").click()
     wait(phone).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
+
+
+MICROPHONE_SENT = """
+const done = arguments[arguments.length - 1];
+const pc = CommandHall.calls._state.pc;
+const sender = pc.getSenders().find((s) => s.track && s.track.kind === "audio");
+sender.getStats().then((report) => {
+  let sent = 0;
+  report.forEach((r) => { if (r.type === "outbound-rtp") sent = r.packetsSent; });
+  done({label: sender.track.label, live: sender.track.readyState, sent: sent,
+        signaling: pc.signalingState, same: pc === window.__pc});
+});
+"""
+
+
+def test_switching_the_microphone_mid_call_keeps_the_connection_and_sends_the_new_one(
+    server: LiveServer, chromium_driver: WebDriver
+) -> None:
+    """Chromium's fake devices give three microphones: picking another in the call's list
+    replaces the track on the same connection (no new offer) and its sound goes out."""
+    app = server.app
+    case_id = dispatched(app, a_worker(app), "噪音扰民，切换麦克风")
+    officer = chromium_driver
+    open_case_page(officer, server, case_id).click()
+    wait(officer, 20).until(lambda d: call_stats(d)["connection"] == "connected")
+    select = Select(wait(officer).until(lambda d: d.find_element(By.ID, "ch-call-mic-select")))
+    wait(officer).until(lambda d: len(select.options) == 3 and select.first_selected_option)
+    officer.execute_script("window.__pc = CommandHall.calls._state.pc")
+    now = officer.execute_async_script(MICROPHONE_SENT)
+    assert now["label"] == select.first_selected_option.text
+    select.select_by_visible_text("Fake Audio Input 2")
+    wait(officer).until(
+        lambda d: d.execute_async_script(MICROPHONE_SENT)["label"] == "Fake Audio Input 2",
+        "the call never sent the new microphone",
+    )
+    switched = officer.execute_async_script(MICROPHONE_SENT)
+    assert switched["same"] and switched["signaling"] == "stable" and switched["live"] == "live"
+    wait(officer).until(
+        lambda d: d.execute_async_script(MICROPHONE_SENT)["sent"] > switched["sent"] + 25,
+        "no sound went out from the new microphone (half a second of packets)",
+    )
+    assert call_stats(officer)["connection"] == "connected"
+    officer.find_element(By.ID, "ch-call-leave").click()
 
 
 def test_without_a_camera_the_call_continues_with_audio_and_says_so(
