@@ -113,6 +113,7 @@
         }
         S.state = state;
         render();
+        if (droppedByTheRoom(state)) rejoin();
       }
     });
     socket.on("ended", function (data) {
@@ -255,6 +256,17 @@
         S.participantId = answer.participant_id;
         return pc.setRemoteDescription({ type: answer.type, sdp: answer.sdp });
       });
+  }
+
+  /** The room says we are not in it while our connection still thinks it is up (the
+   *  server's side of it failed or timed out): waiting for the browser to notice would take
+   *  its ICE consent check, 15–30 s. */
+  function droppedByTheRoom(state) {
+    var pc = S.pc;
+    return !!(S.participantId && pc && !S.reconnecting && pc.connectionState === "connected" &&
+      !state.participants.some(function (p) {
+        return p.id === S.participantId;
+      }));
   }
 
   function rejoin() {
@@ -432,6 +444,7 @@
     S.call = null;
     S.roomId = null;
     S.state = null;
+    S.participantId = null;
     S.note = null;
     S.reconnecting = false;
     if (S.el) {

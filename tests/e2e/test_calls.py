@@ -554,3 +554,39 @@ def test_a_township_console_calls_a_cases_worker_from_the_row(
     sees_remote_video(officer, "the township office at its console")
     officer.find_element(By.ID, "ch-call-end").click()
     wait(phone).until(lambda d: not d.find_element(By.ID, "ch-call").is_displayed())
+
+
+def test_a_connection_the_server_drops_is_made_again_by_the_page(
+    server: LiveServer, chromium_driver: WebDriver
+) -> None:
+    """The MCU's side of the officer's connection closes (its connection failed or timed out
+    there): the room's state no longer lists the officer, so the page offers again at once
+    and is back in the call by itself, without waiting 15-30 s for its own ICE consent
+    check to notice (18.7 s measured before the page listened to the room)."""
+    from media.mcu.service import EmbeddedConferences
+
+    app = server.app
+    case_id = dispatched(app, a_worker(app), "连接中断，自动重连")
+    officer = chromium_driver
+    open_case_page(officer, server, case_id).click()
+    wait(officer, 20).until(lambda d: call_stats(d)["connection"] == "connected")
+    sees_remote_video(officer, "officer")
+    rooms = app.flask.extensions["commandhall.calls"].rooms
+    assert isinstance(rooms, EmbeddedConferences)
+    room_id = officer.execute_script("return CommandHall.calls._state.roomId")
+    room = rooms.room(room_id)
+    assert room is not None and len(room.members) == 1
+    (member,) = room.members.values()
+    officer.execute_script("window.__before = CommandHall.calls._state.pc")
+    started = time.monotonic()
+    rooms.loop.call(member.pc.close(), timeout=5)
+    wait(officer, 10).until(
+        lambda d: (
+            d.execute_script("return CommandHall.calls._state.pc !== window.__before")
+            and call_stats(d)["connection"] == "connected"
+        ),
+        "the page did not make its connection again within 10 s",
+    )
+    print(f"\nback after {time.monotonic() - started:.1f} s")
+    sees_remote_video(officer, "officer, connected again")
+    officer.find_element(By.ID, "ch-call-leave").click()
