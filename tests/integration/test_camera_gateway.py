@@ -37,6 +37,7 @@ from media.demo import DemoConfig, StreetScene
 from media.gateway import Answer, Gateway, WatchError
 from media.sources import Source, make_source
 from media.upstream import CameraStatus, State, Upstream
+from tests.rtsp_server import RtspServer
 from tests.support import (
     LiveServer,
     SocketClient,
@@ -486,6 +487,37 @@ def test_a_removed_file_goes_offline_and_comes_back_with_back_off(
     # The viewer was held back to an IDR after the reconnect: nothing undecodable was sent.
     received = recorder.units(0)
     assert all(unit in file_access_units(kept) for unit in received)
+
+
+def test_an_rtsp_camera_is_read_over_tcp_and_passed_through_byte_for_byte(
+    tmp_path: Path, h264_file: Path, recorder: Recorder, codecs: Codecs
+) -> None:
+    """An IP camera's RTSP stream (tests/rtsp_server.py: RTP interleaved over the RTSP
+    connection, large NAL units in FU-A fragments) reaches a viewer as the camera sent it."""
+    source = file_access_units(h264_file)
+    with RtspServer(source, FPS, mtu=300) as camera_server:  # small: FU-A for most units
+        url = f"rtsp://admin:s3cret@127.0.0.1:{camera_server.port}/Streaming/Channels/101"
+
+        async def scenario() -> None:
+            gateway, sources = gateway_for(tmp_path)
+            client = Client()
+            await client.watch(gateway, Camera(9, "卡口", url))
+            await client.frames_at_least(FPS * 2)
+            upstream = gateway.upstream(9)
+            assert upstream is not None and upstream.state == State.ONLINE
+            assert (sources.made, sources.opened) == (1, 1)
+            await client.close()
+            await gateway.close()
+
+        run(scenario)
+        methods = camera_server.methods
+    assert methods[:4] == ["OPTIONS", "DESCRIBE", "SETUP", "PLAY"], methods
+    assert any(len(nal) > 300 for unit in source for nal in unit)  # FU-A was exercised
+    received = recorder.units(0)
+    assert len(received) >= FPS * 2
+    assert is_keyframe(received[0])
+    assert_same_sequence(received, source)
+    assert codecs.encoded == 0
 
 
 def test_an_unreachable_rtsp_camera_is_offline_with_its_password_hidden() -> None:
