@@ -5,11 +5,14 @@ default): OPTIONS, DESCRIBE (an SDP naming H.264/90000, packetization-mode 1), S
 (`RTP/AVP/TCP;interleaved=0-1`), PLAY, then the access units given, in order and looping,
 `fps` a second, each NAL unit as one RTP packet or split into FU-A fragments of at most `mtu`
 bytes (RFC 6184), the marker bit on an access unit's last packet. TEARDOWN or a closed
-connection stops it.
+connection stops it. With `login`, every request but OPTIONS needs HTTP Digest
+credentials, as IP cameras ask for them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import socket
 import socketserver
 import struct
@@ -20,6 +23,7 @@ from typing import Any
 
 MTU_PAYLOAD = 1200
 PAYLOAD_TYPE = 96
+REALM, NONCE = "IP Camera", "5ee5f00d"
 CLOCK_RATE = 90_000
 
 
@@ -38,13 +42,23 @@ def rtp_payloads(nal: bytes, mtu: int = MTU_PAYLOAD) -> list[bytes]:
     return out
 
 
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
 class RtspServer:
     """`with RtspServer(units, fps) as server:` serves rtsp://127.0.0.1:<server.port>/<any>."""
 
     def __init__(
-        self, units: Sequence[Sequence[bytes]], fps: int, *, mtu: int = MTU_PAYLOAD
+        self,
+        units: Sequence[Sequence[bytes]],
+        fps: int,
+        *,
+        mtu: int = MTU_PAYLOAD,
+        login: tuple[str, str] | None = None,
     ) -> None:
-        self.units, self.fps, self.mtu = units, fps, mtu
+        self.units, self.fps, self.mtu, self.login = units, fps, mtu, login
+        self.refused = 0  # requests answered 401
         self.methods: list[str] = []  # every request, in order, from every connection
         self.sent_units = 0
         outer = self
@@ -107,6 +121,10 @@ class RtspServer:
         self, method: str, url: str, headers: dict[str, str]
     ) -> tuple[str, tuple[list[str], str]]:
         session = ["Session: 5150;timeout=60"]
+        if method != "OPTIONS" and not self._authorized(method, headers.get("authorization")):
+            self.refused += 1
+            challenge = f'Digest realm="{REALM}", nonce="{NONCE}"'
+            return "401 Unauthorized", ([f"WWW-Authenticate: {challenge}"], "")
         if method == "OPTIONS":
             return "200 OK", (["Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN"], "")
         if method == "DESCRIBE":
@@ -124,6 +142,18 @@ class RtspServer:
         if method in ("PLAY", "TEARDOWN"):
             return "200 OK", (session, "")
         return "405 Method Not Allowed", ([], "")
+
+    def _authorized(self, method: str, header: str | None) -> bool:
+        """HTTP Digest (RFC 2617 without qop), as IP cameras ask for it."""
+        if self.login is None:
+            return True
+        fields = dict(re.findall(r'(\w+)="([^"]*)"', header or ""))
+        user, password = self.login
+        if fields.get("username") != user or fields.get("nonce") != NONCE:
+            return False
+        ha1 = _md5(f"{user}:{REALM}:{password}")
+        ha2 = _md5(f"{method}:{fields.get('uri', '')}")
+        return fields.get("response") == _md5(f"{ha1}:{NONCE}:{ha2}")
 
     def _play(self, conn: socket.socket, lock: threading.Lock, done: threading.Event) -> None:
         seq, n, started = 0, 0, time.monotonic()

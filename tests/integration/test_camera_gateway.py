@@ -492,10 +492,11 @@ def test_a_removed_file_goes_offline_and_comes_back_with_back_off(
 def test_an_rtsp_camera_is_read_over_tcp_and_passed_through_byte_for_byte(
     tmp_path: Path, h264_file: Path, recorder: Recorder, codecs: Codecs
 ) -> None:
-    """An IP camera's RTSP stream (tests/rtsp_server.py: RTP interleaved over the RTSP
-    connection, large NAL units in FU-A fragments) reaches a viewer as the camera sent it."""
+    """An IP camera's RTSP stream (tests/rtsp_server.py: Digest login, RTP interleaved over
+    the RTSP connection, large NAL units in FU-A fragments) reaches a viewer as sent."""
     source = file_access_units(h264_file)
-    with RtspServer(source, FPS, mtu=300) as camera_server:  # small: FU-A for most units
+    login = ("admin", "s3cret")
+    with RtspServer(source, FPS, mtu=300, login=login) as camera_server:  # FU-A: most units
         url = f"rtsp://admin:s3cret@127.0.0.1:{camera_server.port}/Streaming/Channels/101"
 
         async def scenario() -> None:
@@ -510,8 +511,10 @@ def test_an_rtsp_camera_is_read_over_tcp_and_passed_through_byte_for_byte(
             await gateway.close()
 
         run(scenario)
-        methods = camera_server.methods
-    assert methods[:4] == ["OPTIONS", "DESCRIBE", "SETUP", "PLAY"], methods
+        methods, refused = camera_server.methods, camera_server.refused
+    # the camera asked for the URL's credentials (Digest) once, then let every request in
+    assert methods[:5] == ["OPTIONS", "DESCRIBE", "DESCRIBE", "SETUP", "PLAY"], methods
+    assert refused == 1
     assert any(len(nal) > 300 for unit in source for nal in unit)  # FU-A was exercised
     received = recorder.units(0)
     assert len(received) >= FPS * 2
