@@ -394,7 +394,11 @@ def test_nginx_conf_proxies_websockets_and_long_polling_to_two_web_processes(
                 base, transport=transport, ssl_verify=False, http_session=http
             )
             screens.append(screen)
-            assert screen.synced.wait(20), screen.errors
+            assert screen.synced.wait(20), (
+                f"{transport}: no resync within 20 s; errors {screen.errors}; "
+                + "; ".join(f"web {w.port}: {w.proc.tail(15)}" for w in webs)
+                + f"; nginx: {(prefix / 'error.log').read_text(errors='replace')[-2000:]}"
+            )
             assert screen.sio is not None and screen.sio.transport() == transport
         # One case through nginx, one straight into each web process: whichever process
         # the screens landed on, all three arrive, over wss:// and over long-polling.
