@@ -17,6 +17,7 @@ from dispatch.config import Settings
 from dispatch.domain.routing import GridIndex
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
+from dispatch.service.queries import local_midnight
 from dispatch.service.screen_cases import ScreenCases
 from dispatch.service.unit_of_work import StoredEvent
 from realtime.auth import ScreenTokens
@@ -117,8 +118,6 @@ class App:
         if cases is None:
             return
         try:
-            from dispatch.service.queries import local_midnight
-
             midnight = local_midnight(self.core, self.core.clock.now())
             cases.current(self.core, self.names, midnight)
         except Exception:  # a database not there yet: the first snapshot reads them

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import Select, func, select
 
 from dispatch.adapters.orm import CaseRow, EventCounterRow
 from dispatch.domain.access import CaseScope
@@ -17,6 +17,7 @@ from dispatch.service import wall_stats
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
 from dispatch.service.errors import NotFound, ValidationError
+from dispatch.service.scope import kept_since, scoped
 
 OPEN_STATES = sorted(s.value for s in OPEN)
 CLOSED_STATES = sorted(s.value for s in CaseState if s not in OPEN)
@@ -146,13 +147,7 @@ def _filtered(f: CaseFilter) -> Select[CaseRow]:
         q = q.where(CaseRow.reported_at >= f.start)
     if f.end:
         q = q.where(CaseRow.reported_at <= f.end)
-    if f.township_id is not None:
-        q = q.where(CaseRow.township_id == f.township_id)
-    if f.scope is not None and not f.scope.everything:
-        from dispatch.service.scope import scope_clause
-
-        q = q.where(scope_clause(f.scope))
-    return q
+    return scoped(q, f.township_id, f.scope)
 
 
 def list_cases(core: Core, names: Directory, f: CaseFilter) -> list[dict[str, Any]]:
@@ -194,15 +189,12 @@ def snapshot(
     """
     now = core.clock.now()
     midnight = local_midnight(core, now)
-    township = township_id
-    if scope is not None and scope.township_id is not None:
-        township = scope.township_id if township is None else township
-    by_township_only = scope is None or (scope.department is None and scope.worker_id is None)
-    if (
-        core.screen_cases is not None
-        and by_township_only
-        and (township_id is None or scope is None or scope.township_id in (None, township_id))
-    ):
+    # The cases in memory serve a screen whose scope is at most one township.
+    of_scope = scope.township_id if scope is not None else None
+    townships = {t for t in (township_id, of_scope) if t is not None}
+    by_township = scope is None or (scope.department is None and scope.worker_id is None)
+    if core.screen_cases is not None and by_township and len(townships) <= 1:
+        township = next(iter(townships), None)
         head, cases = core.screen_cases.current(core, names, midnight, township)
     else:
         head, cases = read_screen_cases(core, names, midnight, township_id=township_id,
@@ -229,15 +221,6 @@ def snapshot(
     }
 
 
-def kept_since(midnight: datetime) -> ColumnElement[bool]:
-    """The cases a screen keeps: open ones, and others reported or changed since midnight."""
-    return or_(
-        CaseRow.state.in_(OPEN_STATES),
-        CaseRow.updated_at >= midnight,
-        CaseRow.reported_at >= midnight,
-    )
-
-
 def read_screen_cases(
     core: Core,
     names: Directory,
@@ -249,13 +232,7 @@ def read_screen_cases(
     """(head seq, the cases a screen of this scope keeps, by id), read from the database."""
     with core.db.read() as session:
         head = int(session.scalar(select(EventCounterRow.last_seq)) or 0)
-        q = select(*SCREEN_COLUMNS).where(kept_since(midnight))
-        if township_id is not None:
-            q = q.where(CaseRow.township_id == township_id)
-        if scope is not None and not scope.everything:
-            from dispatch.service.scope import scope_clause
-
-            q = q.where(scope_clause(scope))
+        q = scoped(select(*SCREEN_COLUMNS).where(kept_since(midnight)), township_id, scope)
         rows = session.execute(q.order_by(CaseRow.id)).all()
         return head, [screen_case(r, names) for r in rows]
 

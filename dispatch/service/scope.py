@@ -1,13 +1,19 @@
-"""A principal's jurisdiction as SQL: the read side's form of `CaseScope.allows`."""
+"""A principal's jurisdiction as SQL: the read side's form of `CaseScope.allows`; and the
+cases a screen of it keeps."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, Select, or_, select, true
 
 from dispatch.adapters.orm import CaseRow, WhistlePartyRow
 from dispatch.domain.access import CaseScope, CaseView
+from dispatch.domain.lifecycle import OPEN
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+_OPEN_STATES = sorted(s.value for s in OPEN)
 
 
 def scope_clause(scope: CaseScope) -> ColumnElement[Any]:
@@ -22,6 +28,25 @@ def scope_clause(scope: CaseScope) -> ColumnElement[Any]:
     if scope.township_id is not None:
         return CaseRow.township_id == scope.township_id
     return true()
+
+
+def scoped(q: Q, township_id: int | None, scope: CaseScope | None) -> Q:
+    """`q` (on CaseRow) kept to one township, when given, and to `scope`, when given."""
+    if township_id is not None:
+        q = q.where(CaseRow.township_id == township_id)
+    if scope is not None and not scope.everything:
+        q = q.where(scope_clause(scope))
+    return q
+
+
+def kept_since(since: datetime) -> ColumnElement[bool]:
+    """The cases a screen keeps: open ones, and others reported or changed since `since`
+    (its local midnight)."""
+    return or_(
+        CaseRow.state.in_(_OPEN_STATES),
+        CaseRow.updated_at >= since,
+        CaseRow.reported_at >= since,
+    )
 
 
 def case_view(row: CaseRow, whistle_departments: frozenset[str] = frozenset()) -> CaseView:

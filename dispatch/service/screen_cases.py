@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from dispatch.adapters.orm import CaseRow, EventCounterRow, EventRow
+from dispatch.service.queries import SCREEN_COLUMNS, screen_case
+from dispatch.service.scope import kept_since
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -44,8 +46,6 @@ class ScreenCases:
         self, core: Core, names: Directory, midnight: datetime, township_id: int | None = None
     ) -> tuple[int, list[dict[str, Any]]]:
         """(seq, the cases a screen keeps at that seq, of one township or all, by id)."""
-        from dispatch.service.queries import kept_since
-
         since = midnight.astimezone(UTC).isoformat()
         with self._lock, core.db.read() as session:
             head = int(session.scalar(select(EventCounterRow.last_seq)) or 0)
@@ -64,15 +64,11 @@ class ScreenCases:
             return head, out
 
     def _rebuild(self, session: Session, names: Directory, kept: Any) -> None:
-        from dispatch.service.queries import SCREEN_COLUMNS, screen_case
-
         rows = session.execute(select(*SCREEN_COLUMNS).where(kept)).all()
         self.cases = {r.id: screen_case(r, names) for r in rows}
         self.rebuilds += 1
 
     def _read_touched(self, session: Session, names: Directory, head: int) -> None:
-        from dispatch.service.queries import SCREEN_COLUMNS, screen_case
-
         touched = select(EventRow.case_id).where(
             EventRow.seq > self.seq, EventRow.seq <= head, EventRow.case_id.is_not(None)
         )

@@ -17,33 +17,19 @@ Counts of zero are left out. Keys are strings (JSON objects).
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 
 from dispatch.adapters.orm import CaseRow, WhistlePartyRow
 from dispatch.domain.access import CaseScope
-from dispatch.domain.lifecycle import OPEN
 from dispatch.service.core import Core
 from dispatch.service.directory import Directory
+from dispatch.service.scope import kept_since, scoped
 
 WINDOW_DAYS = 30  # the charts' window, today included
 HOT_DAYS = 7  # the hotspot layer's window, today included
 SATISFIED = 3  # a rating below this reopens the case (dispatch/domain/lifecycle.py review)
-OPEN_STATES = sorted(s.value for s in OPEN)
-
-
-Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
-
-
-def _scoped(q: Q, township_id: int | None, scope: CaseScope | None) -> Q:
-    if township_id is not None:
-        q = q.where(CaseRow.township_id == township_id)
-    if scope is not None and not scope.everything:
-        from dispatch.service.scope import scope_clause
-
-        q = q.where(scope_clause(scope))
-    return q
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -63,9 +49,9 @@ def _empty_row(day: date, hot: bool) -> dict[str, Any]:
     return row
 
 
-def _bump(counts: dict[str, int], key: object) -> None:
+def _bump(counts: dict[str, int], key: object, n: int = 1) -> None:
     if key is not None:
-        counts[str(key)] = counts.get(str(key), 0) + 1
+        counts[str(key)] = counts.get(str(key), 0) + int(n)
 
 
 def history(
@@ -112,7 +98,7 @@ def _count_in_python(
     )
     with core.db.read() as session:
         for reported_at, channel, category, service_code, grid_id, rating in session.execute(
-            _scoped(intake, township_id, scope)
+            scoped(intake, township_id, scope)
         ):
             row = rows[reported_at.astimezone(core.timezone).date()]
             _bump(row["reported"], channel)
@@ -122,7 +108,7 @@ def _count_in_python(
             if rating is not None:
                 row["rated"][0] += 1
                 row["rated"][1] += int(rating >= SATISFIED)
-        for closed_at, township, on_time in session.execute(_scoped(closures, township_id, scope)):
+        for closed_at, township, on_time in session.execute(scoped(closures, township_id, scope)):
             if township is None or closed_at is None:
                 continue
             closed = rows[closed_at.astimezone(core.timezone).date()]["closed"]
@@ -177,25 +163,20 @@ def _count_by_day(
     by_day = {d.isoformat(): row for d, row in rows.items()}
     with core.db.read() as session:
         for day, channel, cat, n, rated, happy in session.execute(
-            _scoped(intake, township_id, scope)
+            scoped(intake, township_id, scope)
         ):
             row = by_day[day]
-            _add(row["reported"], channel, n)
-            _add(row["categories"], cat, n)
+            _bump(row["reported"], channel, n)
+            _bump(row["categories"], cat, n)
             row["rated"][0] += int(rated)
             row["rated"][1] += int(happy or 0)
-        for day, grid, n in session.execute(_scoped(grids, township_id, scope)):
+        for day, grid, n in session.execute(scoped(grids, township_id, scope)):
             if "grids" in by_day[day]:
-                _add(by_day[day]["grids"], grid, n)
-        for day, township, n, in_time in session.execute(_scoped(closures, township_id, scope)):
+                _bump(by_day[day]["grids"], grid, n)
+        for day, township, n, in_time in session.execute(scoped(closures, township_id, scope)):
             pair = by_day[day]["closed"].setdefault(str(township), [0, 0])
             pair[0] += int(n)
             pair[1] += int(in_time or 0)
-
-
-def _add(counts: dict[str, int], key: object, n: int) -> None:
-    if key is not None and n:
-        counts[str(key)] = counts.get(str(key), 0) + int(n)
 
 
 def whistles(
@@ -213,13 +194,7 @@ def whistles(
     q = (
         select(*columns)
         .join(CaseRow, CaseRow.id == WhistlePartyRow.case_id)
-        .where(
-            or_(
-                CaseRow.state.in_(OPEN_STATES),
-                CaseRow.updated_at >= since,
-                CaseRow.reported_at >= since,
-            )
-        )
+        .where(kept_since(since))
         .order_by(WhistlePartyRow.case_id, WhistlePartyRow.id)
     )
     with core.db.read() as session:
@@ -233,7 +208,7 @@ def whistles(
                 "reported_at": _iso(p.reported_at),
                 "late": bool(p.late),
             }
-            for p in session.execute(_scoped(q, township_id, scope))
+            for p in session.execute(scoped(q, township_id, scope))
         ]
 
 
